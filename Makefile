@@ -1,0 +1,73 @@
+# SenMart support assistant. Entry points: make run, make test (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+RASA    := $(VENV)/bin/rasa
+MODEL   := models/senmart.tar.gz
+STAMP   := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export TF_INTRA_OP_PARALLELISM_THREADS ?= 2
+export TF_INTER_OP_PARALLELISM_THREADS ?= 1
+# the bot's clock is the real date unless SENMART_TODAY=YYYY-MM-DD is set
+TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
+
+# Python 3.10 found by running it (a pyenv shim on PATH may exist and still fail).
+find_python = $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python "env PYENV_VERSION=3.10 python"; do \
+	if $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
+
+.PHONY: help setup train run test lint validate unit nlu-test story-test e2e bench clean
+
+help:
+	@echo "make run    - set up, train if needed, start Redis + action server + Rasa (Ctrl-C stops all)"
+	@echo "make test   - set up, train if needed, run every test"
+	@echo "make bench  - benchmarks into benchmarks/RESULTS.md"
+	@echo "make train | lint | validate | clean"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt
+	@PYTHON="$(call find_python)"; \
+	if [ -z "$$PYTHON" ]; then \
+		echo "ERROR: Python 3.10 is required (Rasa 3.6 does not install on 3.11+)."; \
+		echo "Install it (e.g. 'pyenv install 3.10.13') so that 'python3.10' or ~/.pyenv/versions/3.10.*/bin/python runs."; \
+		exit 1; fi; \
+	echo "Using $$PYTHON"; \
+	[ -x $(PY) ] || $$PYTHON -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==24.0
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip check
+	@touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(STAMP) $(TRAIN_INPUTS)
+	@mkdir -p models
+	$(RASA) train --fixed-model-name senmart --out models --quiet
+	@touch $@
+
+run: $(MODEL)
+	$(PY) -m bot run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check bot actions tests benchmarks
+
+validate: $(STAMP)
+	$(RASA) data validate --fail-on-warnings --quiet
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest -q tests/bot tests/actions
+
+story-test: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/stories --quiet
+
+test: $(MODEL) lint validate
+	$(VENV)/bin/pytest -q tests
+	$(MAKE) --no-print-directory story-test
+
+bench: $(MODEL)
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf models var/results .pytest_cache

@@ -1,0 +1,19 @@
+"""Action server settings, read from the environment when first needed (never at import)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from typing import Optional
+
+from actions.promotion_engine import today_vn
+
+CLOCK_ENV = "SENMART_TODAY"
+
+
+def today() -> date:
+    """The business date: SENMART_TODAY=YYYY-MM-DD when set (tests, demos), else today in Vietnam."""
+    fixed: Optional[str] = os.environ.get(CLOCK_ENV)
+    if fixed:
+        return date.fromisoformat(fixed)
+    return today_vn()

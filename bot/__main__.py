@@ -1,0 +1,71 @@
+"""Command line: `python -m bot run` starts the whole local system."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from bot.services import ServiceError, System
+from bot.settings import Settings
+
+
+def run() -> int:
+    """Start Redis, the action server and Rasa; print where to go; stop all on Ctrl-C."""
+    settings = Settings.from_env()
+    system = System(settings)
+    stopping = False
+
+    def _stop(signum, frame):  # noqa: ARG001 - signal handler signature
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    print("Starting SenMart: Redis, action server, Rasa (first start takes about a minute)...", flush=True)
+    try:
+        system.start()
+    except (ServiceError, KeyboardInterrupt) as error:
+        print(f"\nCould not start: {error}", file=sys.stderr)
+        return 1
+    redis_note = "REDIS_URL" if settings.redis_url else f"embedded, data in {settings.var_dir / 'redis'}"
+    print(
+        "\nSenMart is running.\n"
+        f"  Rasa REST webhook : http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
+        f"  Rasa socket.io    : http://localhost:{settings.rasa_port}/socket.io\n"
+        f"  Action server     : http://localhost:{settings.action_port}/health\n"
+        f"  Redis             : {system.redis.url} ({redis_note})\n"
+        f"  Rasa API token    : {system.rasa_auth_token}\n"
+        f"  Logs              : {system.log_dir}\n"
+        "Try: curl -s localhost:%d/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"phí ship bao nhiêu?\"}'\n"
+        "Ctrl-C stops everything." % settings.rasa_port,
+        flush=True,
+    )
+    try:
+        while not stopping:
+            dead = [p.name for p in system.processes if not p.alive()]
+            if dead:
+                print(f"Service stopped unexpectedly: {', '.join(dead)} (see {system.log_dir})", file=sys.stderr)
+                return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nStopping SenMart...", flush=True)
+        system.stop()
+    return 0
+
+
+def main(argv=None) -> int:
+    """Entry point of `python -m bot`."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start Redis, action server and Rasa server")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

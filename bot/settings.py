@@ -1,0 +1,74 @@
+"""Settings of the Rasa-side processes, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Optional, Text
+from urllib.parse import urlparse
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class RedisTarget:
+    """Where Redis is: host, port, db and password (empty = none)."""
+
+    host: Text
+    port: int
+    db: int = 0
+    password: Text = ""
+
+    @classmethod
+    def from_url(cls, url: Text) -> "RedisTarget":
+        """Parse redis://[:password@]host[:port][/db]."""
+        parsed = urlparse(url)
+        if parsed.scheme not in ("redis", "rediss"):
+            raise ValueError(f"REDIS_URL must start with redis:// (got {parsed.scheme}://)")
+        db = (parsed.path or "/0").lstrip("/") or "0"
+        return cls(parsed.hostname or "localhost", parsed.port or 6379, int(db), parsed.password or "")
+
+    @property
+    def url(self) -> Text:
+        """The redis:// URL of this target."""
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/{self.db}"
+
+    def env(self) -> Dict[Text, Text]:
+        """Variables endpoints.yml expands for Rasa's Redis tracker and lock stores."""
+        return {
+            "REDIS_HOST": self.host,
+            "REDIS_PORT": str(self.port),
+            "REDIS_DB": str(self.db),
+            "REDIS_PASSWORD": self.password,
+            "REDIS_URL": self.url,
+        }
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Ports, paths and Redis location for `python -m bot run` and the tests."""
+
+    rasa_port: int = 5005
+    action_port: int = 5055
+    embedded_redis_port: int = 16379
+    redis_url: Optional[Text] = None
+    var_dir: Path = PROJECT_ROOT / "var"
+    model_path: Path = PROJECT_ROOT / "models" / "senmart.tar.gz"
+    rasa_auth_token: Optional[Text] = None
+    extra_env: Dict[Text, Text] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        """Read the settings from environment variables (all optional)."""
+        env = os.environ
+        return cls(
+            rasa_port=int(env.get("RASA_PORT", 5005)),
+            action_port=int(env.get("ACTION_PORT", 5055)),
+            embedded_redis_port=int(env.get("EMBEDDED_REDIS_PORT", 16379)),
+            redis_url=env.get("REDIS_URL") or None,
+            var_dir=Path(env.get("SENMART_VAR_DIR", PROJECT_ROOT / "var")),
+            model_path=Path(env.get("RASA_MODEL", PROJECT_ROOT / "models" / "senmart.tar.gz")),
+            rasa_auth_token=env.get("RASA_AUTH_TOKEN") or None,
+        )
