@@ -52,6 +52,7 @@ run: $(MODEL)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check bot actions tests benchmarks
+	$(VENV)/bin/ruff format --check bot actions tests benchmarks
 
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings --quiet

@@ -17,7 +17,7 @@ def run() -> int:
     system = System(settings)
     stopping = False
 
-    def _stop(signum, frame):  # noqa: ARG001 - signal handler signature
+    def _stop(signum, frame):  # - signal handler signature
         nonlocal stopping
         stopping = True
 
@@ -37,15 +37,18 @@ def run() -> int:
         f"  Redis             : {system.redis.url} ({redis_note})\n"
         f"  Rasa API token    : {system.rasa_auth_token}\n"
         f"  Logs              : {system.log_dir}\n"
-        "Try: curl -s localhost:%d/webhooks/rest/webhook -d '{\"sender\":\"me\",\"message\":\"phí ship bao nhiêu?\"}'\n"
-        "Ctrl-C stops everything." % settings.rasa_port,
+        f"Try: curl -s localhost:{settings.rasa_port}/webhooks/rest/webhook "
+        """-d '{"sender":"me","message":"phí ship bao nhiêu?"}'\n"""
+        "Ctrl-C stops everything.",
         flush=True,
     )
     try:
         while not stopping:
             dead = [p.name for p in system.processes if not p.alive()]
             if dead:
-                print(f"Service stopped unexpectedly: {', '.join(dead)} (see {system.log_dir})", file=sys.stderr)
+                print(
+                    f"Service stopped unexpectedly: {', '.join(dead)} (see {system.log_dir})", file=sys.stderr
+                )
                 return 1
             time.sleep(1)
     except KeyboardInterrupt:

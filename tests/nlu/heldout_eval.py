@@ -1,0 +1,93 @@
+"""Evaluate a trained model on the held-out NLU set (used by the tests and the benchmark)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import yaml
+
+from bot.nlu.normalizer import fold, load_teencode
+
+HELDOUT_FILE = Path(__file__).with_name("heldout.yml")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_EXAMPLE = re.compile(r"^\s*-\s(.*)$")
+
+
+def load_heldout(path: Path = HELDOUT_FILE) -> List[Tuple[str, str]]:
+    """(text, label) pairs; label is the full intent, e.g. faq/shipping_fee."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pairs = []
+    for block in data["nlu"]:
+        for line in block["examples"].splitlines():
+            match = _EXAMPLE.match(line)
+            if match:
+                pairs.append((match.group(1).strip(), block["intent"]))
+    return pairs
+
+
+_TEENCODE = set(load_teencode())
+
+
+def is_informal(text: str) -> bool:
+    """No Vietnamese diacritics at all, or at least one teencode word."""
+    return fold(text) == text.lower() or any(w in _TEENCODE for w in _WORD.findall(text.lower()))
+
+
+@dataclass
+class Score:
+    """Accuracy counters."""
+
+    total: int = 0
+    correct: int = 0
+    errors: List[Tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        """Share correct, 0..1."""
+        return self.correct / self.total if self.total else 0.0
+
+    def add(self, ok: bool, text: str, gold: str, predicted: str) -> None:
+        """Count one prediction."""
+        self.total += 1
+        self.correct += ok
+        if not ok:
+            self.errors.append((text, gold, predicted))
+
+
+def predicted_labels(parse: Dict) -> Tuple[str, str]:
+    """(intent, full label): the full label adds the FAQ topic for the faq intent."""
+    intent = (parse.get("intent") or {}).get("name") or ""
+    if intent != "faq":
+        return intent, intent
+    response = parse.get("response_selector", {}).get("faq", {}).get("response", {})
+    return intent, response.get("intent_response_key") or "faq"
+
+
+def evaluate(parses: List[Dict], pairs: List[Tuple[str, str]]) -> Dict[str, Score]:
+    """Intent accuracy (all / informal part) and FAQ response-selection accuracy."""
+    scores = {"intent_all": Score(), "intent_informal": Score(), "faq_selection": Score()}
+    for parse, (text, gold) in zip(parses, pairs):
+        intent, full = predicted_labels(parse)
+        gold_intent = gold.split("/")[0]
+        scores["intent_all"].add(intent == gold_intent, text, gold, full)
+        if is_informal(text):
+            scores["intent_informal"].add(intent == gold_intent, text, gold, full)
+        if gold_intent == "faq":
+            scores["faq_selection"].add(full == gold, text, gold, full)
+    return scores
+
+
+def parse_all(model_path: str, texts: List[str]) -> List[Dict]:
+    """Parse texts with a trained model, in process."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model_path)
+
+    async def run() -> List[Dict]:
+        return [await agent.parse_message(text) for text in texts]
+
+    return asyncio.run(run())
