@@ -11,7 +11,8 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_INTRA_OP_PARALLELISM_THREADS ?= 2
 export TF_INTER_OP_PARALLELISM_THREADS ?= 1
 # the bot's clock is the real date unless SENMART_TODAY=YYYY-MM-DD is set
-TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard bot/nlu/*.py)
+# promotions are read live by the action server (and by the entity rules at start-up): no retraining
+TRAIN_INPUTS := config.yml domain.yml $(filter-out data/promotions.yml,$(shell find data -name '*.yml' 2>/dev/null)) $(wildcard bot/nlu/*.py)
 
 # Python 3.10 found by running it (a pyenv shim on PATH may exist and still fail).
 find_python = $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python "env PYENV_VERSION=3.10 python"; do \

@@ -96,7 +96,7 @@ def wait_until(check, what: Text, process: Process, timeout: float) -> None:
         try:
             if check():
                 return
-        except (requests.RequestException, OSError):
+        except Exception:  # not up yet: connection refused, reset, timeout
             pass
         time.sleep(0.3)
     raise ServiceError(
