@@ -62,7 +62,7 @@ unit: $(STAMP)
 	$(VENV)/bin/pytest -q tests/bot tests/actions
 
 story-test: $(MODEL)
-	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/stories --quiet
+	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/stories --quiet
 
 test: $(MODEL) lint validate
 	$(VENV)/bin/pytest -q tests

@@ -59,7 +59,6 @@ PAYMENT_PHRASES = {
         "thanh toan khi nhan hang",
         "tra tien khi nhan hang",
         "nhan hang tra tien",
-        "tien mat",
         "ship cod",
     ],
     "card": [
@@ -75,6 +74,9 @@ PAYMENT_PHRASES = {
     "atm": ["atm", "the atm", "napas", "the noi dia", "the ngan hang noi dia"],
     "vietqr": ["vietqr", "viet qr", "chuyen khoan", "ck", "ma qr", "qr"],
 }
+# Phrases whose folded form is ambiguous ("tiền mặt" = cash, "tiền mất" = money lost): matched
+# only as written, with their exact diacritics or with none at all.
+PAYMENT_PHRASES_AS_WRITTEN = {"cod": ["tiền mặt"]}
 CODE_PREFIXES = ["ma", "code", "voucher", "coupon", "ma giam gia", "ma khuyen mai", "ma km"]
 
 _NUMBER = r"\d+(?:[.,]\d+)*"
@@ -214,7 +216,12 @@ class EntityMatcher:
         )
         add(
             PAYMENT_METHOD,
-            [self._phrase(phrase) for phrases in PAYMENT_PHRASES.values() for phrase in phrases],
+            [self._phrase(phrase) for phrases in PAYMENT_PHRASES.values() for phrase in phrases]
+            + [
+                [{"LOWER": {"IN": [word, fold(word)]}} for word in phrase.split()]
+                for phrases in PAYMENT_PHRASES_AS_WRITTEN.values()
+                for phrase in phrases
+            ],
         )
 
     def doc(self, text: Text) -> Tuple[Doc, List[Tuple[int, int]]]:
@@ -280,9 +287,10 @@ class EntityMatcher:
                     return MEMBER_TIER, tier, (start, end)
             return MEMBER_TIER, None, (start, end)
         if label == PAYMENT_METHOD:
-            for method, phrases in PAYMENT_PHRASES.items():
-                if folded in phrases:
-                    return PAYMENT_METHOD, method, (start, end)
+            for table in (PAYMENT_PHRASES, PAYMENT_PHRASES_AS_WRITTEN):
+                for method, phrases in table.items():
+                    if folded in (fold(p) for p in phrases):
+                        return PAYMENT_METHOD, method, (start, end)
         return label, None, (start, end)
 
 

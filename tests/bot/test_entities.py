@@ -74,6 +74,9 @@ CASES = [
     ("trả bằng visa", [("payment_method", "card", "visa")]),
     ("chuyển khoản nhé", [("payment_method", "vietqr", "chuyển khoản")]),
     ("zalopay", [("payment_method", "zalopay", "zalopay")]),
+    ("trả bằng tiền mặt", [("payment_method", "cod", "tiền mặt")]),
+    ("tra tien mat", [("payment_method", "cod", "tien mat")]),
+    ("hoàn tiền mất bao lâu", []),
     # several at once
     (
         "mình hạng Kim Cương, trả bằng SenPay, đơn 600.000đ dùng GIAM10",

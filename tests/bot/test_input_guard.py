@@ -29,7 +29,11 @@ def trained(tmp_path):
     resource = Resource("guard")
     context = ExecutionContext(graph_schema=None, model_id="1")
     guard = InputGuard.create(InputGuard.get_default_config(), storage, resource, context)
-    examples = [message("phí ship bao nhiêu", "faq"), message("chào shop", "greet"), message("ko dc à", "inform")]
+    examples = [
+        message("phí ship bao nhiêu", "faq"),
+        message("chào shop", "greet"),
+        message("ko dc à", "inform"),
+    ]
     guard.train(TrainingData(examples))
     return InputGuard.load(InputGuard.get_default_config(), storage, resource, context)
 
