@@ -129,4 +129,4 @@ def test_conversations_are_stored_in_redis(system):
     sender = new_sender()
     say(system, sender, "chào shop")
     client = redis.Redis(host=system.redis.host, port=system.redis.port, db=system.redis.db)
-    assert client.exists(f"senmart{sender}") or client.keys(f"*{sender}*")
+    assert client.exists(f"senmart:tracker:{sender}") == 1

@@ -69,13 +69,20 @@ def predicted_labels(parse: Dict) -> Tuple[str, str]:
 
 def evaluate(parses: List[Dict], pairs: List[Tuple[str, str]]) -> Dict[str, Score]:
     """Intent accuracy (all / informal part) and FAQ response-selection accuracy."""
-    scores = {"intent_all": Score(), "intent_informal": Score(), "faq_selection": Score()}
+    scores = {
+        "intent_all": Score(),
+        "intent_informal": Score(),
+        "intent_no_diacritics": Score(),
+        "faq_selection": Score(),
+    }
     for parse, (text, gold) in zip(parses, pairs):
         intent, full = predicted_labels(parse)
         gold_intent = gold.split("/")[0]
         scores["intent_all"].add(intent == gold_intent, text, gold, full)
         if is_informal(text):
             scores["intent_informal"].add(intent == gold_intent, text, gold, full)
+        if fold(text) == text.lower():
+            scores["intent_no_diacritics"].add(intent == gold_intent, text, gold, full)
         if gold_intent == "faq":
             scores["faq_selection"].add(full == gold, text, gold, full)
     return scores
