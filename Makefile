@@ -18,7 +18,7 @@ TRAIN_INPUTS := config.yml domain.yml $(filter-out data/promotions.yml,$(shell f
 find_python = $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python "env PYENV_VERSION=3.10 python"; do \
 	if $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help setup train run test lint validate unit nlu-test story-test e2e bench clean
+.PHONY: help setup train run test lint validate unit story-test browser-deps bench clean
 
 help:
 	@echo "make run    - set up, train if needed, start Redis + action server + Rasa (Ctrl-C stops all)"
@@ -64,7 +64,14 @@ unit: $(STAMP)
 story-test: $(MODEL)
 	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/stories --quiet
 
-test: $(MODEL) lint validate
+# the agent-console browser test drives Debian's chromium (installed here when missing, as root)
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
+		else echo "ERROR: browser tests need Debian's chromium and chromium-driver:"; \
+		echo "  sudo apt-get install chromium chromium-driver"; exit 1; fi; fi
+
+test: $(MODEL) lint validate browser-deps
 	$(VENV)/bin/pytest -q tests
 	$(MAKE) --no-print-directory story-test
 

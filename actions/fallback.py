@@ -1,17 +1,31 @@
-"""Action for messages the bot cannot answer: says why and gives the hotline, never loops."""
+"""Low-confidence path: one clarification turn with suggestions, then a human (never a loop)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
 
+import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet, UserUtteranceReverted
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 LONG_MESSAGE_CHARS = 1000
+FAQ_DIR = Path(__file__).resolve().parents[1] / "data" / "nlu" / "faq"
 _TAG = re.compile(r"<[^<>]*>")
 _WORD = re.compile(r"\w", re.UNICODE)
+_EXAMPLE = re.compile(r"^\s*-\s(.*)$")
+# suggestion buttons for non-FAQ intents (title, payload); other intents are not suggested
+INTENT_SUGGESTIONS = {
+    "ask_promotion": ("Hỏi về mã khuyến mãi", "/ask_promotion"),
+    "check_ticket_status": ("Tra cứu khiếu nại", "/check_ticket_status"),
+    "complain_money": ("Báo lỗi về tiền (bị trừ tiền, hoàn tiền chậm)", "/complain_money"),
+    "account_security": ("Đổi số điện thoại / mở khóa tài khoản", "/account_security"),
+    "partnership": ("Hợp tác kinh doanh, báo chí", "/partnership"),
+}
+HUMAN_BUTTON = {"title": "Gặp nhân viên", "payload": "/request_human"}
 
 
 def fallback_reason(text: Text) -> Text:
@@ -23,8 +37,16 @@ def fallback_reason(text: Text) -> Text:
     return "not_understood"
 
 
+def previous_user_intent(tracker: Tracker) -> Optional[Text]:
+    """Intent of the customer message before the latest one."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name")
+
+
 class ActionHandleFallback(Action):
-    """Sets `fallback_reason` for the rules; on a core fallback it answers itself."""
+    """Decides what follows a message the bot is unsure about; the rules act on `fallback_reason`."""
 
     def name(self) -> Text:
         """Action name used in the domain and in config.yml (core fallback)."""
@@ -33,13 +55,67 @@ class ActionHandleFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        """NLU fallback: the rules reply from the slot. Core fallback: reply here, forget the turn."""
+        """empty / too_long / clarify (first time) / handoff (second fallback in a row)."""
         reason = fallback_reason(tracker.latest_message.get("text") or "")
-        events: List[Dict[Text, Any]] = [SlotSet("fallback_reason", reason)]
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent != "nlu_fallback":
-            # core fallback (no rule follows it): answer now and drop the turn from the
-            # dialogue state so the next message starts clean, as Rasa's default fallback does
-            dispatcher.utter_message(response="utter_fallback")
-            events.append(UserUtteranceReverted())
-        return events
+        if reason == "not_understood":
+            reason = "handoff" if previous_user_intent(tracker) == "nlu_fallback" else "clarify"
+        return [SlotSet("fallback_reason", reason)]
+
+
+@lru_cache(maxsize=None)
+def faq_question(topic: Text) -> Optional[Text]:
+    """The first example question of a FAQ topic (used as a suggestion button)."""
+    path = FAQ_DIR / f"{topic}.yml"
+    if not path.exists():
+        return None
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for block in data.get("nlu") or []:
+        for line in (block.get("examples") or "").splitlines():
+            match = _EXAMPLE.match(line)
+            if match:
+                text = match.group(1).strip()
+                return text[:1].upper() + text[1:]
+    return None
+
+
+def suggestions(latest_message: Dict[Text, Any], limit: int = 2) -> List[Dict[Text, Text]]:
+    """Buttons for the most likely meanings of the latest message."""
+    buttons: List[Dict[Text, Text]] = []
+    faq_ranking = ((latest_message.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
+    for candidate in latest_message.get("intent_ranking") or []:
+        name = candidate.get("name")
+        if name == "faq":
+            for option in faq_ranking[:limit]:
+                topic = (option.get("intent_response_key") or "").split("/")[-1]
+                question = faq_question(topic)
+                if question and all(b["payload"] != question for b in buttons):
+                    buttons.append({"title": question, "payload": question})
+        elif name in INTENT_SUGGESTIONS:
+            title, payload = INTENT_SUGGESTIONS[name]
+            buttons.append({"title": title, "payload": payload})
+        if len(buttons) >= limit:
+            break
+    return buttons[:limit]
+
+
+class ActionClarify(Action):
+    """Asks "Ý bạn là…?" with the likely topics and a button to reach a person."""
+
+    def name(self) -> Text:
+        """Action name used in the domain."""
+        return "action_clarify"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """One clarification message with buttons; the next fallback goes to a human."""
+        buttons = suggestions(tracker.latest_message)
+        if buttons:
+            text = "Xin lỗi, mình chưa chắc đã hiểu đúng ý bạn. Ý bạn là:"
+        else:
+            text = (
+                "Xin lỗi, mình chưa hiểu rõ ý bạn. Bạn có thể diễn đạt lại ngắn gọn hơn, "
+                "hoặc chọn gặp nhân viên nhé."
+            )
+        dispatcher.utter_message(text=text, buttons=[*buttons, HUMAN_BUTTON])
+        return []

@@ -17,3 +17,13 @@ def today() -> date:
     if fixed:
         return date.fromisoformat(fixed)
     return today_vn()
+
+
+def handoff_url() -> str:
+    """Base URL of the handoff service."""
+    return os.environ.get("HANDOFF_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def handoff_token() -> str:
+    """Bearer token of the action server on the handoff service's /internal API."""
+    return os.environ.get("HANDOFF_SERVICE_TOKEN", "")

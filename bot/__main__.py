@@ -31,6 +31,8 @@ def run() -> int:
     redis_note = "REDIS_URL" if settings.redis_url else f"embedded, data in {settings.var_dir / 'redis'}"
     print(
         "\nSenMart is running.\n"
+        f"  Agent console     : http://localhost:{settings.handoff_port}/console\n"
+        f"  Admin agent token : {system.admin_token}\n"
         f"  Rasa REST webhook : http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
         f"  Rasa socket.io    : http://localhost:{settings.rasa_port}/socket.io\n"
         f"  Action server     : http://localhost:{settings.action_port}/health\n"

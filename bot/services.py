@@ -148,6 +148,18 @@ class System:
         self.processes: List[Process] = []
         self.redis: Optional[RedisTarget] = None
         self.rasa_auth_token = settings.rasa_auth_token or secrets.token_urlsafe(24)
+        self.admin_token = settings.handoff_admin_token or secrets.token_urlsafe(24)
+        self.service_token = settings.handoff_service_token or secrets.token_urlsafe(24)
+
+    @property
+    def rasa_url(self) -> Text:
+        """Base URL of the Rasa server."""
+        return f"http://127.0.0.1:{self.settings.rasa_port}"
+
+    @property
+    def handoff_url(self) -> Text:
+        """Base URL of the handoff service (agent console at /console)."""
+        return f"http://127.0.0.1:{self.settings.handoff_port}"
 
     @property
     def log_dir(self) -> Path:
@@ -161,6 +173,12 @@ class System:
         if self.redis:
             env.update(self.redis.env())
         env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{self.settings.action_port}/webhook"
+        env["RASA_URL"] = self.rasa_url
+        env["RASA_AUTH_TOKEN"] = self.rasa_auth_token
+        env["HANDOFF_URL"] = self.handoff_url
+        env["HANDOFF_PORT"] = str(self.settings.handoff_port)
+        env["HANDOFF_ADMIN_TOKEN"] = self.admin_token
+        env["HANDOFF_SERVICE_TOKEN"] = self.service_token
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "2")
         env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
@@ -191,6 +209,15 @@ class System:
         wait_until(lambda: client.ping(), "Embedded Redis", process, timeout=20)
         self.redis = target
         return target
+
+    def start_handoff(self) -> Process:
+        """The handoff service (tickets, agent API and console) on the handoff port."""
+        command = [sys.executable, "-m", "handoff"]
+        process = Process("handoff", command, self.log_dir / "handoff.log", self.env())
+        self.processes.append(process)
+        url = f"{self.handoff_url}/health"
+        wait_until(lambda: requests.get(url, timeout=2).ok, "Handoff service", process, timeout=60)
+        return process
 
     def start_action_server(self) -> Process:
         """rasa run actions on the action port."""
@@ -234,6 +261,7 @@ class System:
         """Start everything; stop what started if one part fails."""
         try:
             self.start_redis()
+            self.start_handoff()
             self.start_action_server()
             self.start_rasa()
         except BaseException:

@@ -52,11 +52,14 @@ class Settings:
 
     rasa_port: int = 5005
     action_port: int = 5055
+    handoff_port: int = 8000
     embedded_redis_port: int = 16379
     redis_url: Optional[Text] = None
     var_dir: Path = PROJECT_ROOT / "var"
     model_path: Path = PROJECT_ROOT / "models" / "senmart.tar.gz"
     rasa_auth_token: Optional[Text] = None
+    handoff_admin_token: Optional[Text] = None
+    handoff_service_token: Optional[Text] = None
     extra_env: Dict[Text, Text] = field(default_factory=dict)
 
     @classmethod
@@ -66,9 +69,12 @@ class Settings:
         return cls(
             rasa_port=int(env.get("RASA_PORT", 5005)),
             action_port=int(env.get("ACTION_PORT", 5055)),
+            handoff_port=int(env.get("HANDOFF_PORT", 8000)),
             embedded_redis_port=int(env.get("EMBEDDED_REDIS_PORT", 16379)),
             redis_url=env.get("REDIS_URL") or None,
             var_dir=Path(env.get("SENMART_VAR_DIR", PROJECT_ROOT / "var")),
             model_path=Path(env.get("RASA_MODEL", PROJECT_ROOT / "models" / "senmart.tar.gz")),
             rasa_auth_token=env.get("RASA_AUTH_TOKEN") or None,
+            handoff_admin_token=env.get("HANDOFF_ADMIN_TOKEN") or None,
+            handoff_service_token=env.get("HANDOFF_SERVICE_TOKEN") or None,
         )

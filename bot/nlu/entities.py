@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PROMOTIONS_FILE = PROJECT_ROOT / "data" / "promotions.yml"
 
+RATING = "rating"
 MONEY, PROMO_CODE, ORDER_ID, TICKET_ID, PHONE, EMAIL, MEMBER_TIER, PAYMENT_METHOD = (
     "money",
     "promo_code",
@@ -165,6 +166,15 @@ class EntityMatcher:
             ],
         )
         add(ORDER_ID, [[{"TEXT": {"REGEX": r"(?i)^SM\d{8}$"}}]])
+        add(
+            RATING,
+            [
+                [{"TEXT": {"REGEX": r"^[1-5]$"}}, {"NORM": {"IN": ["sao", "*", "diem"]}}],
+                [{"TEXT": {"REGEX": r"(?i)^[1-5](?:\*|sao|/5)$"}}],
+                [{"TEXT": {"REGEX": r"^⭐{1,5}$"}}],
+                [{"TEXT": {"REGEX": r"^[1-5]$"}}, {"TEXT": "/"}, {"TEXT": "5"}],
+            ],
+        )
         add(TICKET_ID, [[{"TEXT": {"REGEX": r"(?i)^KN-\d{8}-\d{4}$"}}]])
         add(EMAIL, [[{"TEXT": {"REGEX": _EMAIL.pattern}}]])
         add(
@@ -259,6 +269,9 @@ class EntityMatcher:
         folded = " ".join(t.norm_ for t in span)
         if label == MONEY:
             return MONEY, parse_money(text), (start, end)
+        if label == RATING:
+            stars = text.count("⭐") or int(re.match(r"\d", text).group(0))
+            return RATING, stars, (start, end)
         if label in (ORDER_ID, TICKET_ID):
             return label, text.upper(), (start, end)
         if label == EMAIL:

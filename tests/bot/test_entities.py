@@ -87,6 +87,11 @@ CASES = [
             ("promo_code", "GIAM10", "GIAM10"),
         ],
     ),
+    # CSAT ratings
+    ("5 sao", [("rating", 5, "5 sao")]),
+    ("cho 4* nhé", [("rating", 4, "4*")]),
+    ("⭐⭐⭐", [("rating", 3, "⭐⭐⭐")]),
+    ("2/5 thôi", [("rating", 2, "2/5")]),
     ("", []),
     ("😀😀", []),
 ]

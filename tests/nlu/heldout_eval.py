@@ -63,7 +63,9 @@ def predicted_labels(parse: Dict) -> Tuple[str, str]:
     intent = (parse.get("intent") or {}).get("name") or ""
     if intent != "faq":
         return intent, intent
-    response = parse.get("response_selector", {}).get("faq", {}).get("response", {})
+    selectors = parse.get("response_selector") or {}
+    # our config names the selector "faq"; Rasa's default config calls its only one "default"
+    response = (selectors.get("faq") or selectors.get("default") or {}).get("response", {})
     return intent, response.get("intent_response_key") or "faq"
 
 

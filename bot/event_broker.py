@@ -1,0 +1,94 @@
+"""Event broker that appends every Rasa event to a Redis stream (read by the handoff service)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from asyncio import AbstractEventLoop
+from typing import Any, Dict, Optional, Text
+
+import redis.asyncio as aioredis
+from rasa.core.brokers.broker import EventBroker
+from rasa.shared.exceptions import ConnectionException
+from rasa.utils.endpoints import EndpointConfig
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_STREAM = "senmart:events"
+DEFAULT_MAXLEN = 100_000
+
+
+class RedisStreamEventBroker(EventBroker):
+    """XADDs events, in order, to a Redis stream; keeps them while Redis is unreachable.
+
+    endpoints.yml:
+        event_broker:
+          type: bot.event_broker.RedisStreamEventBroker
+          url: redis://host:port/db
+          stream: senmart:events   # optional
+          maxlen: 100000           # optional, approximate trimming
+    """
+
+    def __init__(self, url: Text, stream: Text = DEFAULT_STREAM, maxlen: int = DEFAULT_MAXLEN) -> None:
+        self.url = url
+        self.stream = stream
+        self.maxlen = int(maxlen)
+        self._client = aioredis.from_url(url)
+        self._queue: "asyncio.Queue[Dict[Text, Any]]" = asyncio.Queue()
+        self._writer: Optional[asyncio.Task] = None
+
+    @classmethod
+    async def from_endpoint_config(
+        cls, broker_config: EndpointConfig, event_loop: Optional[AbstractEventLoop] = None
+    ) -> Optional["RedisStreamEventBroker"]:
+        """Creates the broker from endpoints.yml and checks Redis answers."""
+        if broker_config is None:
+            return None
+        kwargs = {k: v for k, v in broker_config.kwargs.items() if k in ("stream", "maxlen")}
+        broker = cls(broker_config.url, **kwargs)
+        try:
+            await broker._client.ping()
+        except (aioredis.RedisError, OSError) as error:
+            raise ConnectionException(
+                f"Cannot connect to Redis event stream at {broker_config.url}"
+            ) from error
+        return broker
+
+    def publish(self, event: Dict[Text, Any]) -> None:
+        """Queues the event; a single writer task keeps the stream in publish order."""
+        self._queue.put_nowait(event)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        delay = 0.1
+        while not self._queue.empty():
+            event = self._queue.get_nowait()
+            while True:
+                try:
+                    await self._client.xadd(
+                        self.stream,
+                        {"data": json.dumps(event, ensure_ascii=False)},
+                        maxlen=self.maxlen,
+                        approximate=True,
+                    )
+                    delay = 0.1
+                    break
+                except (aioredis.RedisError, OSError):
+                    logger.warning("Redis event stream unreachable; retrying in %.1fs", delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+
+    def is_ready(self) -> bool:
+        """The broker buffers while Redis is down, so it is always ready to accept events."""
+        return True
+
+    async def close(self) -> None:
+        """Flushes queued events (up to 5 s) and closes the connection."""
+        if self._writer and not self._writer.done():
+            try:
+                await asyncio.wait_for(self._writer, timeout=5)
+            except asyncio.TimeoutError:
+                logger.error("Dropped %d unpublished events on shutdown", self._queue.qsize())
+        await self._client.close()

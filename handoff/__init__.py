@@ -1,0 +1,1 @@
+"""SenMart human handoff service: tickets, agent console API, relay to Rasa (see docs/handoff.md)."""

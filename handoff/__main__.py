@@ -1,0 +1,25 @@
+"""`python -m handoff`: run the handoff service on HANDOFF_HOST:HANDOFF_PORT (default 127.0.0.1:8000)."""
+
+from __future__ import annotations
+
+import sys
+
+from handoff.app import create_app
+from handoff.hours import HolidayDataError
+from handoff.settings import HandoffSettings, SettingsError
+
+
+def main() -> int:
+    """Read the environment, build the app and serve until SIGINT/SIGTERM."""
+    try:
+        settings = HandoffSettings.from_env()
+        app = create_app(settings)
+    except (SettingsError, HolidayDataError) as problem:
+        print(f"handoff: {problem}", file=sys.stderr)
+        return 2
+    app.run(host=settings.host, port=settings.port, workers=1, access_log=True, auto_reload=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,394 @@
+"""The handoff service's HTTP API (docs/handoff.md): internal API, agent API, SSE, console files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any, Optional, Text
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sanic import Request, Sanic, response
+from sanic.exceptions import MethodNotSupported, NotFound, PayloadTooLarge, SanicException
+from sanic.response import HTTPResponse
+
+from handoff import metrics
+from handoff.canned_replies import CannedReplies, CannedRepliesError
+from handoff.event_consumer import EventConsumer
+from handoff.hours import AgentHours, load_holidays
+from handoff.lease_reaper import run_reaper
+from handoff.log_privacy import logging_config
+from handoff.relay import RasaRelay, RelayError
+from handoff.settings import HandoffSettings
+from handoff.ticket_rules import (
+    STATUS_LABELS,
+    STATUSES_FOR_FILTER,
+    HandoffRequest,
+    InvalidRequest,
+    agent_text,
+    csat_input,
+    estimate_wait_minutes,
+)
+from handoff.ticket_store import NotTicketOwner, TicketConflict, TicketNotFound, TicketStore
+from handoff.transcript_export import export_json, export_text
+
+logger = logging.getLogger(__name__)
+
+TICKET_ID = re.compile(r"^KN-\d{8}-\d{4,}$")
+SSE_KEEPALIVE_SECONDS = 15.0
+
+
+def error(http_status: int, code: Text, message: Text, **extra: Any) -> HTTPResponse:
+    """A JSON error: machine code in `error`, Vietnamese explanation in `message`."""
+    return response.json({"error": code, "message": message, **extra}, status=http_status)
+
+
+def json_body(request: Request) -> Any:
+    """The parsed JSON body; InvalidRequest when absent or not JSON."""
+    if not request.body:
+        raise InvalidRequest("invalid_json", "Thiếu dữ liệu JSON trong yêu cầu.")
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as problem:
+        raise InvalidRequest("invalid_json", "Dữ liệu gửi lên không phải JSON hợp lệ.") from problem
+
+
+def bearer_token(request: Request) -> Text:
+    """The token of an `Authorization: Bearer …` header, or empty."""
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _check_ticket_id(ticket_id: Text) -> None:
+    if not TICKET_ID.match(ticket_id):
+        raise TicketNotFound(ticket_id)
+
+
+def create_app(
+    settings: HandoffSettings,
+    store: Optional[TicketStore] = None,
+    relay: Optional[RasaRelay] = None,
+    name: Text = "senmart_handoff",
+    background_tasks: bool = True,
+) -> Sanic:
+    """Build the Sanic app; Redis, the relay and background tasks start with the server."""
+    app = Sanic(name, log_config=logging_config())
+    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 2.0
+    hours = AgentHours.with_holidays(load_holidays(settings.holidays_file), settings.timezone_offset_hours)
+    app.ctx.settings = settings
+    app.ctx.hours = hours
+    app.ctx.store = store
+    app.ctx.relay = relay
+    app.ctx.tasks = []
+    app.ctx.owns_redis = False
+    canned = CannedReplies(settings.canned_replies_file)
+
+    def the_store() -> TicketStore:
+        return app.ctx.store
+
+    # -- life cycle ---------------------------------------------------------------------------------
+    @app.before_server_start
+    async def connect(app: Sanic, _loop) -> None:
+        if app.ctx.store is None:
+            import redis.asyncio as aioredis
+
+            client = aioredis.Redis.from_url(
+                settings.redis_url, decode_responses=True, health_check_interval=30
+            )
+            app.ctx.store = TicketStore(client, hours, settings.lease_seconds, settings.retention_seconds)
+            app.ctx.owns_redis = True
+        if app.ctx.relay is None:
+            app.ctx.relay = RasaRelay(
+                settings.rasa_url, settings.rasa_auth_token, timeout_seconds=settings.relay_timeout_seconds
+            )
+
+    @app.after_server_start
+    async def start_background(app: Sanic, _loop) -> None:
+        if not background_tasks:
+            return
+        consumer = EventConsumer(
+            app.ctx.store,
+            settings.event_stream,
+            reclaim_idle_ms=int(settings.reclaim_idle_seconds * 1000),
+            reclaim_every_seconds=max(0.2, min(5.0, settings.reclaim_idle_seconds / 2)),
+        )
+        app.ctx.tasks = [
+            asyncio.create_task(consumer.run(), name="handoff-event-consumer"),
+            asyncio.create_task(
+                run_reaper(app.ctx.store, settings.reaper_interval_seconds), name="handoff-lease-reaper"
+            ),
+        ]
+        logger.info("Handoff service ready (consumer %s on %s).", consumer.consumer, settings.event_stream)
+
+    @app.before_server_stop
+    async def stop_background(app: Sanic, _loop) -> None:
+        for task in app.ctx.tasks:
+            task.cancel()
+        await asyncio.gather(*app.ctx.tasks, return_exceptions=True)
+
+    @app.after_server_stop
+    async def disconnect(app: Sanic, _loop) -> None:
+        if app.ctx.relay is not None:
+            await app.ctx.relay.close()
+        if app.ctx.owns_redis and app.ctx.store is not None:
+            await app.ctx.store.redis.close()
+
+    # -- authentication and request counting --------------------------------------------------------
+    @app.on_request
+    async def authenticate(request: Request) -> Optional[HTTPResponse]:
+        path = request.path
+        if path.startswith("/internal/"):
+            if not settings.is_service_token(bearer_token(request)):
+                return error(401, "unauthorized", "Thiếu hoặc sai mã truy cập của máy chủ hành động.")
+        elif path.startswith("/api/"):
+            token = bearer_token(request)
+            if not token and path == "/api/events":  # EventSource cannot send headers
+                token = request.args.get("token", "")
+            agent = settings.agent_for_token(token)
+            if agent is None:
+                return error(401, "unauthorized", "Thiếu hoặc sai mã truy cập của nhân viên.")
+            request.ctx.agent = agent
+        return None
+
+    @app.on_response
+    async def count_request(request: Request, resp: HTTPResponse) -> None:
+        route = "/" + request.route.path if request.route else "unmatched"
+        if app.ctx.store is None:
+            return
+        try:
+            await app.ctx.store.count_http(request.method, route, resp.status)
+        except Exception as problem:  # counting must never break a response
+            logger.debug("Could not count request: %s", problem)
+
+    @app.exception(Exception)
+    async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
+        if isinstance(exc, InvalidRequest):
+            return error(400, exc.error, exc.message)
+        if isinstance(exc, TicketNotFound):
+            return error(404, "not_found", "Không tìm thấy phiếu khiếu nại này.")
+        if isinstance(exc, NotTicketOwner):
+            return error(
+                403,
+                "forbidden",
+                f"Phiếu đang do nhân viên {exc.claimed_by} xử lý.",
+                claimed_by=exc.claimed_by,
+            )
+        if isinstance(exc, TicketConflict):
+            if exc.claimed_by:
+                message = f"Phiếu đã được nhân viên {exc.claimed_by} nhận."
+            else:
+                label = STATUS_LABELS.get(exc.status, exc.status)
+                message = f"Phiếu đang ở trạng thái {label}, không thể thực hiện thao tác này."
+            return error(409, "conflict", message, ticket_status=exc.status, claimed_by=exc.claimed_by)
+        if isinstance(exc, RelayError):
+            logger.error("Relay to Rasa failed: %s", exc)
+            return error(502, "relay_failed", "Không gửi được tới khách qua trợ lý ảo. Vui lòng thử lại.")
+        if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
+            logger.error("Redis unavailable: %s", exc)
+            return error(
+                503, "redis_unavailable", "Kho dữ liệu tạm thời không truy cập được. Vui lòng thử lại."
+            )
+        if isinstance(exc, PayloadTooLarge):
+            kb = settings.max_body_bytes // 1024
+            return error(413, "payload_too_large", f"Dữ liệu gửi lên quá lớn (tối đa {kb} KB).")
+        if isinstance(exc, NotFound):
+            return error(404, "not_found", "Không tìm thấy địa chỉ này.")
+        if isinstance(exc, MethodNotSupported):
+            return error(405, "method_not_allowed", "Phương thức này không được hỗ trợ ở địa chỉ này.")
+        if isinstance(exc, SanicException) and exc.status_code < 500:
+            return error(exc.status_code, "bad_request", "Yêu cầu không hợp lệ.")
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return error(500, "internal_error", "Lỗi hệ thống. Vui lòng thử lại sau.")
+
+    # -- health and metrics -------------------------------------------------------------------------
+    @app.get("/health")
+    async def health(request: Request) -> HTTPResponse:
+        try:
+            ok = await the_store().ping()
+        except Exception as problem:
+            logger.warning("Health check: Redis unavailable (%s).", problem)
+            ok = False
+        return response.json({"status": "ok" if ok else "degraded", "redis": ok}, status=200 if ok else 503)
+
+    @app.get("/metrics")
+    async def prometheus(request: Request) -> HTTPResponse:
+        text = metrics.render(await the_store().snapshot())
+        return response.text(text, content_type=metrics.CONTENT_TYPE)
+
+    # -- internal API (action server) ---------------------------------------------------------------
+    @app.post("/internal/handoffs")
+    async def create_handoff(request: Request) -> HTTPResponse:
+        handoff = HandoffRequest.from_json(json_body(request))
+        result = await the_store().create_or_reuse(handoff)
+        now = the_store().clock()
+        body = {
+            "ticket_id": result.ticket_id,
+            "queue_position": result.queue_position,
+            "estimated_wait_minutes": estimate_wait_minutes(
+                result.queue_position, settings.avg_handle_minutes, hours, now
+            ),
+            "within_hours": hours.is_open(now),
+            "agents_return_at": hours.agents_return_at(now),
+            "reused": not result.created,
+            "status": result.status,
+            "status_label": STATUS_LABELS[result.status],
+        }
+        return response.json(body, status=201 if result.created else 200)
+
+    @app.get("/internal/tickets/<ticket_id>")
+    async def ticket_status(request: Request, ticket_id: Text) -> HTTPResponse:
+        _check_ticket_id(ticket_id)
+        ticket = await the_store().require(ticket_id)
+        return response.json(
+            {
+                "ticket_id": ticket["id"],
+                "status": ticket["status"],
+                "status_label": ticket["status_label"],
+                "created_at": ticket["created_at"],
+                "reason": ticket["reason"],
+            }
+        )
+
+    @app.post("/internal/tickets/<ticket_id>/csat")
+    async def csat(request: Request, ticket_id: Text) -> HTTPResponse:
+        _check_ticket_id(ticket_id)
+        rating, comment = csat_input(json_body(request))
+        ticket = await the_store().record_csat(ticket_id, rating, comment)
+        return response.json({"ticket_id": ticket_id, "status": ticket["status"], "csat": ticket["csat"]})
+
+    # -- agent API ----------------------------------------------------------------------------------
+    @app.get("/api/tickets")
+    async def list_tickets(request: Request) -> HTTPResponse:
+        status = request.args.get("status", "open")
+        if status not in STATUSES_FOR_FILTER:
+            raise InvalidRequest(
+                "invalid_request", "Trạng thái lọc phải là waiting, claimed, resolved, closed hoặc open."
+            )
+        tickets = await the_store().list_tickets(status, request.args.get("q"))
+        return response.json({"tickets": tickets, "count": len(tickets)})
+
+    @app.get("/api/tickets/<ticket_id>")
+    async def get_ticket(request: Request, ticket_id: Text) -> HTTPResponse:
+        _check_ticket_id(ticket_id)
+        return response.json(await the_store().require(ticket_id, with_transcript=True))
+
+    @app.post("/api/tickets/<ticket_id>/claim")
+    async def claim(request: Request, ticket_id: Text) -> HTTPResponse:
+        _check_ticket_id(ticket_id)
+        return response.json(await the_store().claim(ticket_id, request.ctx.agent.name))
+
+    @app.post("/api/tickets/<ticket_id>/heartbeat")
+    async def heartbeat(request: Request, ticket_id: Text) -> HTTPResponse:
+        _check_ticket_id(ticket_id)
+        return response.json(await the_store().heartbeat(ticket_id, request.ctx.agent.name))
+
+    @app.post("/api/tickets/<ticket_id>/messages")
+    async def send_message(request: Request, ticket_id: Text) -> HTTPResponse:
+        _check_ticket_id(ticket_id)
+        text = agent_text(json_body(request))
+        agent = request.ctx.agent.name
+        await the_store().claim_for_reply(ticket_id, agent)
+        ticket = await the_store().require(ticket_id)
+        await app.ctx.relay.send_agent_message(ticket["sender_id"], text, agent)
+        return response.json(await the_store().record_agent_message(ticket_id, agent, text))
+
+    @app.post("/api/tickets/<ticket_id>/resolve")
+    async def resolve(request: Request, ticket_id: Text) -> HTTPResponse:
+        _check_ticket_id(ticket_id)
+        agent = request.ctx.agent.name
+        ticket = await the_store().check_can_finish(ticket_id, agent)
+        await app.ctx.relay.resume_and_request_csat(ticket["sender_id"], ticket_id)
+        return response.json(await the_store().resolve(ticket_id, agent))
+
+    @app.post("/api/tickets/<ticket_id>/return-to-bot")
+    async def return_to_bot(request: Request, ticket_id: Text) -> HTTPResponse:
+        _check_ticket_id(ticket_id)
+        agent = request.ctx.agent.name
+        ticket = await the_store().check_can_finish(ticket_id, agent)
+        await app.ctx.relay.return_to_bot(ticket["sender_id"])
+        return response.json(await the_store().return_to_bot(ticket_id, agent))
+
+    @app.get("/api/tickets/<ticket_id>/export")
+    async def export(request: Request, ticket_id: Text) -> HTTPResponse:
+        _check_ticket_id(ticket_id)
+        kind = request.args.get("format", "txt")
+        if kind not in ("txt", "json"):
+            raise InvalidRequest("invalid_request", "Định dạng tải về phải là txt hoặc json.")
+        ticket = await the_store().require(ticket_id, with_transcript=True)
+        headers = {"Content-Disposition": f'attachment; filename="{ticket_id}.{kind}"'}
+        if kind == "json":
+            return response.text(
+                export_json(ticket), content_type="application/json; charset=utf-8", headers=headers
+            )
+        return response.text(
+            export_text(ticket, hours), content_type="text/plain; charset=utf-8", headers=headers
+        )
+
+    @app.get("/api/canned-replies")
+    async def canned_replies(request: Request) -> HTTPResponse:
+        try:
+            replies = canned.get()
+        except CannedRepliesError:
+            logger.exception("Canned replies unavailable.")
+            replies = []
+        return response.json({"canned_replies": replies})
+
+    @app.get("/api/me")
+    async def me(request: Request) -> HTTPResponse:
+        agent = request.ctx.agent
+        return response.json({"name": agent.name, "role": agent.role})
+
+    @app.get("/api/dashboard")
+    async def dashboard(request: Request) -> HTTPResponse:
+        return response.json(await the_store().dashboard())
+
+    @app.delete("/api/customers/<sender_id>")
+    async def delete_customer(request: Request, sender_id: Text) -> HTTPResponse:
+        if not request.ctx.agent.is_admin:
+            return error(403, "forbidden", "Chỉ quản trị viên được xóa dữ liệu khách hàng.")
+        deleted = await the_store().delete_customer(sender_id)
+        return response.json({"sender_id": sender_id, "deleted_tickets": deleted, "count": len(deleted)})
+
+    @app.get("/api/events")
+    async def events(request: Request) -> None:
+        pubsub = the_store().redis.pubsub()
+        await pubsub.subscribe(the_store().events_channel)
+        stream = await request.respond(
+            content_type="text/event-stream; charset=utf-8",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        try:
+            await stream.send("retry: 3000\n: connected\n\n")
+            while True:
+                message = await pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=SSE_KEEPALIVE_SECONDS
+                )
+                if message is None:
+                    await stream.send(": keep-alive\n\n")
+                    continue
+                await stream.send(f"event: ticket\ndata: {message['data']}\n\n")
+        finally:
+            try:
+                await pubsub.unsubscribe()
+                await pubsub.close()
+            except Exception as problem:
+                logger.debug("SSE clean-up: %s", problem)
+
+    # -- the agent console page (files written by the console's author) -----------------------------
+    async def console_file(request: Request, filename: Text = "console.html") -> HTTPResponse:
+        base = Path(settings.static_dir).resolve()
+        path = (base / filename).resolve()
+        if base not in path.parents or not path.is_file():
+            return error(404, "not_found", "Không tìm thấy tệp giao diện.")
+        return await response.file(path, headers={"Cache-Control": "no-cache"})
+
+    app.add_route(console_file, "/console", methods=["GET"], strict_slashes=False, name="console")
+    app.add_route(console_file, "/console/<filename:path>", methods=["GET"], name="console_file")
+    # console.html links its assets as /static/…
+    app.add_route(console_file, "/static/<filename:path>", methods=["GET"], name="static_file")
+    return app

@@ -1,0 +1,102 @@
+"""Talks to the customer through Rasa's HTTP API: agent replies, resume, CSAT request."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Dict, List, Optional, Text, Union
+from urllib.parse import quote
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+
+RESUME_TEXT = "Trợ lý ảo SenMart tiếp tục hỗ trợ bạn. Bạn cần mình giúp gì thêm không ạ?"
+CSAT_INTENT = "EXTERNAL_csat_request"
+
+
+class RelayError(RuntimeError):
+    """Rasa did not accept the request (after retries for connection errors and 5xx)."""
+
+
+class RasaRelay:
+    """Async client of Rasa's conversation API; retries connection errors and 5xx, at most 3 attempts."""
+
+    def __init__(
+        self,
+        rasa_url: Text,
+        auth_token: Text = "",
+        timeout_seconds: float = 5.0,
+        attempts: int = 3,
+        backoff_seconds: float = 0.2,
+    ) -> None:
+        self.rasa_url = rasa_url.rstrip("/")
+        self.auth_token = auth_token
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self.attempts = max(1, attempts)
+        self.backoff_seconds = backoff_seconds
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    async def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    def _params(self, **extra: Text) -> Dict[Text, Text]:
+        params = dict(extra)
+        if self.auth_token:
+            params["token"] = self.auth_token
+        return params
+
+    async def _post(
+        self, path: Text, body: Union[Dict[Text, Any], List[Any]], params: Dict[Text, Text]
+    ) -> None:
+        session = await self._client()
+        url = f"{self.rasa_url}{path}"
+        for attempt in range(1, self.attempts + 1):
+            try:
+                async with session.post(url, json=body, params=params) as response:
+                    if response.status < 400:
+                        return
+                    detail = (await response.text())[:200]
+                    if response.status < 500:
+                        raise RelayError(f"Rasa answered {response.status} to {path}: {detail}")
+                    problem = f"Rasa answered {response.status}: {detail}"
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                problem = f"{type(error).__name__}: {error}"
+            if attempt < self.attempts:
+                logger.warning("Relay to Rasa failed (attempt %d/%d): %s", attempt, self.attempts, problem)
+                await asyncio.sleep(self.backoff_seconds * attempt)
+        raise RelayError(f"Rasa unreachable after {self.attempts} attempts: {problem}")
+
+    async def _tracker_events(self, sender_id: Text, events: Union[Dict[Text, Any], List[Any]]) -> None:
+        path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
+        params = self._params(execute_side_effects="true", output_channel="latest")
+        await self._post(path, events, params)
+
+    async def send_agent_message(self, sender_id: Text, text: Text, agent_name: Text) -> None:
+        """Deliver an agent's message on the customer's channel and record it in the tracker."""
+        event = {
+            "event": "bot",
+            "text": text,
+            "data": {"custom": {"agent": {"name": agent_name}}},
+            "metadata": {"agent": agent_name},
+        }
+        await self._tracker_events(sender_id, event)
+
+    async def return_to_bot(self, sender_id: Text, text: Text = RESUME_TEXT) -> None:
+        """Resume the paused conversation and tell the customer the bot is back."""
+        await self._tracker_events(sender_id, [{"event": "resume"}])
+        await self._tracker_events(sender_id, {"event": "bot", "text": text})
+
+    async def resume_and_request_csat(self, sender_id: Text, ticket_id: Text) -> None:
+        """Resume the conversation and let the bot ask for the satisfaction rating."""
+        await self._tracker_events(sender_id, [{"event": "resume"}])
+        path = f"/conversations/{quote(sender_id, safe='')}/trigger_intent"
+        body = {"name": CSAT_INTENT, "entities": {"ticket_id": ticket_id}}
+        await self._post(path, body, self._params(output_channel="latest"))

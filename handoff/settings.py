@@ -1,0 +1,138 @@
+"""Settings of the handoff service, read once from the environment."""
+
+from __future__ import annotations
+
+import hmac
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Mapping, Optional, Text
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+ROLE_ADMIN = "admin"
+ROLE_AGENT = "agent"
+
+
+class SettingsError(ValueError):
+    """A required variable is missing or a value cannot be read."""
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A person on the console: name shown to the customer and role."""
+
+    name: Text
+    role: Text = ROLE_AGENT
+
+    @property
+    def is_admin(self) -> bool:
+        """True for the admin agent."""
+        return self.role == ROLE_ADMIN
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    """Everything the handoff service reads from its environment (see docs/handoff.md)."""
+
+    admin_token: Text
+    service_token: Text
+    agent_tokens: Dict[Text, Text] = field(default_factory=dict)  # token -> agent name
+    redis_url: Text = "redis://127.0.0.1:16379/0"
+    host: Text = "127.0.0.1"
+    port: int = 8000
+    rasa_url: Text = "http://127.0.0.1:5005"
+    rasa_auth_token: Text = ""
+    event_stream: Text = "senmart:events"
+    lease_seconds: float = 300.0
+    retention_days: float = 180.0
+    avg_handle_minutes: float = 5.0
+    timezone_offset_hours: float = 7.0
+    reaper_interval_seconds: float = 5.0
+    reclaim_idle_seconds: float = 30.0
+    relay_timeout_seconds: float = 5.0
+    max_body_bytes: int = 64 * 1024
+    holidays_file: Path = PROJECT_ROOT / "data" / "holidays.yml"
+    canned_replies_file: Path = PROJECT_ROOT / "data" / "canned_replies.yml"
+    static_dir: Path = PACKAGE_DIR / "static"
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[Text, Text]] = None) -> "HandoffSettings":
+        """Read the settings; raise SettingsError when a required token is missing or a number is bad."""
+        env = os.environ if env is None else env
+        admin_token = env.get("HANDOFF_ADMIN_TOKEN", "").strip()
+        service_token = env.get("HANDOFF_SERVICE_TOKEN", "").strip()
+        if not admin_token:
+            raise SettingsError("HANDOFF_ADMIN_TOKEN is required (make run generates one).")
+        if not service_token:
+            raise SettingsError("HANDOFF_SERVICE_TOKEN is required (make run generates one).")
+        return cls(
+            admin_token=admin_token,
+            service_token=service_token,
+            agent_tokens=parse_agent_tokens(env.get("HANDOFF_AGENT_TOKENS", "")),
+            redis_url=env.get("REDIS_URL") or cls.redis_url,
+            host=env.get("HANDOFF_HOST") or cls.host,
+            port=_number(env, "HANDOFF_PORT", cls.port, int),
+            rasa_url=(env.get("RASA_URL") or cls.rasa_url).rstrip("/"),
+            rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
+            event_stream=env.get("EVENT_STREAM") or cls.event_stream,
+            lease_seconds=_number(env, "HANDOFF_LEASE_SECONDS", cls.lease_seconds, float),
+            retention_days=_number(env, "HANDOFF_RETENTION_DAYS", cls.retention_days, float),
+            avg_handle_minutes=_number(env, "HANDOFF_AVG_HANDLE_MINUTES", cls.avg_handle_minutes, float),
+            timezone_offset_hours=_number(env, "HANDOFF_TIMEZONE_OFFSET", cls.timezone_offset_hours, float),
+            reaper_interval_seconds=_number(
+                env, "HANDOFF_REAPER_INTERVAL_SECONDS", cls.reaper_interval_seconds, float
+            ),
+            reclaim_idle_seconds=_number(
+                env, "HANDOFF_RECLAIM_IDLE_SECONDS", cls.reclaim_idle_seconds, float
+            ),
+            holidays_file=Path(env.get("HANDOFF_HOLIDAYS_FILE") or cls.holidays_file),
+            canned_replies_file=Path(env.get("HANDOFF_CANNED_REPLIES_FILE") or cls.canned_replies_file),
+        )
+
+    @property
+    def retention_seconds(self) -> int:
+        """HANDOFF_RETENTION_DAYS in seconds."""
+        return int(self.retention_days * 86400)
+
+    def agent_for_token(self, token: Text) -> Optional[Agent]:
+        """The agent (or admin) a bearer token belongs to, or None."""
+        if token and hmac.compare_digest(token.encode(), self.admin_token.encode()):
+            return Agent("admin", ROLE_ADMIN)
+        found = None
+        for known, name in self.agent_tokens.items():
+            if token and hmac.compare_digest(token.encode(), known.encode()):
+                found = Agent(name, ROLE_AGENT)
+        return found
+
+    def is_service_token(self, token: Text) -> bool:
+        """True when the token is the action server's."""
+        return bool(token) and hmac.compare_digest(token.encode(), self.service_token.encode())
+
+
+def parse_agent_tokens(value: Text) -> Dict[Text, Text]:
+    """`name:token,name2:token2` → {token: name}."""
+    tokens: Dict[Text, Text] = {}
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, token = item.partition(":")
+        if not sep or not name.strip() or not token.strip():
+            raise SettingsError(f"HANDOFF_AGENT_TOKENS: expected name:token, got {name.strip()!r}:…")
+        tokens[token.strip()] = name.strip()
+    return tokens
+
+
+def _number(env: Mapping[Text, Text], name: Text, default, kind):
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = kind(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from error
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative, got {raw!r}")
+    return value
