@@ -11,8 +11,9 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_INTRA_OP_PARALLELISM_THREADS ?= 2
 export TF_INTER_OP_PARALLELISM_THREADS ?= 1
 # the bot's clock is the real date unless SENMART_TODAY=YYYY-MM-DD is set
-# promotions are read live by the action server (and by the entity rules at start-up): no retraining
-TRAIN_INPUTS := config.yml domain.yml $(filter-out data/promotions.yml,$(shell find data -name '*.yml' 2>/dev/null)) $(wildcard bot/nlu/*.py)
+# data read at run time, not training data: promotions (action server, entity rules), canned replies,
+# holidays (handoff service), anger lexicon (read when Rasa starts)
+TRAIN_INPUTS := config.yml domain.yml $(filter-out data/promotions.yml data/canned_replies.yml data/holidays.yml data/anger_lexicon.yml,$(shell find data -name '*.yml' 2>/dev/null)) $(wildcard bot/nlu/*.py)
 
 # Python 3.10 found by running it (a pyenv shim on PATH may exist and still fail).
 find_python = $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python "env PYENV_VERSION=3.10 python"; do \
@@ -52,8 +53,8 @@ run: $(MODEL)
 	$(PY) -m bot run
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot actions tests benchmarks
-	$(VENV)/bin/ruff format --check bot actions tests benchmarks
+	$(VENV)/bin/ruff check bot actions handoff tests benchmarks
+	$(VENV)/bin/ruff format --check bot actions handoff tests benchmarks
 
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings --quiet

@@ -173,6 +173,28 @@ def serve_and_measure(model: Path, conversations: int) -> Dict[str, object]:
         system.stop()
 
 
+def handoff_measure(model: Path) -> Dict[str, object]:
+    """Handoff latency, relay latency and queue throughput on the running system."""
+    from benchmarks.handoff_bench import handoff_latency, queue_throughput, relay_latency
+
+    settings = Settings(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        handoff_port=free_port(),
+        embedded_redis_port=free_port(),
+        var_dir=OUT / "var-handoff",
+        model_path=model,
+        extra_env={"SENMART_TODAY": "2026-11-23"},
+    )
+    with System(settings) as system:
+        headers = {"Authorization": f"Bearer {system.admin_token}"}
+        return {
+            **handoff_latency(system, headers),
+            "relay_ms": relay_latency(system, headers),
+            "queue": queue_throughput(system.redis.url),
+        }
+
+
 def machine() -> str:
     """CPU model, cores and memory of this machine."""
     cpu = platform.processor() or ""
@@ -206,6 +228,9 @@ def main() -> int:
         serving = serve_and_measure(model, args.conversations)
         results[label] = {"train_s": seconds, **scores, **serving}
         print(f"[{label}] {json.dumps(results[label], default=float)}", flush=True)
+    print("[handoff] measuring...", flush=True)
+    results["handoff"] = handoff_measure(OUT / "ours.tar.gz")
+    print(f"[handoff] {json.dumps(results['handoff'], default=float)}", flush=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2, default=float))
     RESULTS.write_text(render(results), encoding="utf-8")
     print(f"Written {RESULTS}")
@@ -250,6 +275,23 @@ def render(r: Dict[str, Dict]) -> str:
     table = "\n".join(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows)
     informal_gain = 100 * (ours["intent_informal"] - base["intent_informal"])
     plain_gain = 100 * (ours["intent_no_diacritics"] - base["intent_no_diacritics"])
+    h = r["handoff"]
+
+    def row(label: str, key: str, target: str) -> str:
+        values = h[key]
+        return f"| {label} | {values['p50']:.0f} ms | {values['p95']:.0f} ms | {target} |"
+
+    handoff_rows = "\n".join(
+        [
+            row("Handoff request → ticket visible in the agent API", "handoff_visible_ms", "≤ 100 ms (p95)"),
+            row(
+                "Customer message during handoff → in the transcript", "message_in_transcript_ms", "≤ 100 ms"
+            ),
+            row("Agent reply (API) → customer's socket.io", "relay_ms", "≤ 300 ms (p95)"),
+        ]
+    )
+    queue_ops = h["queue"]["ops_per_s"]
+    concurrency = h["queue"]["concurrency"]
     return f"""# Benchmarks
 
 Written by `make bench` ({Path(__file__).name}) on {dt.date.today().isoformat()}.
@@ -269,6 +311,19 @@ messages/s at 8 clients {ours['c8']['msg_per_s'] / base['c8']['msg_per_s']:.2f}�
 training time {ours['train_s'] / base['train_s']:.2f}×;
 accuracy without diacritics or with teencode {informal_gain:+.1f} points,
 without any diacritics ({ours['intent_no_diacritics_n']} messages) {plain_gain:+.1f} points.
+
+## Handoff (ours, same run)
+
+The handoff request latency includes the whole bot turn (NLU, policies, action server, ticket creation);
+the ticket exists when the REST reply returns. Transcript latency goes Rasa → Redis stream → handoff
+service consumer → ticket.
+
+| Measure | p50 | p95 | Target |
+|---|---|---|---|
+{handoff_rows}
+
+Queue throughput (create + claim + agent message + resolve on the Redis ticket store, {concurrency}
+concurrent coroutines, one process): **{queue_ops:.0f} ticket operations/s** (target ≥ 1,000).
 """
 
 

@@ -52,7 +52,7 @@ def json_body(request: Request) -> Any:
         raise InvalidRequest("invalid_json", "Thiếu dữ liệu JSON trong yêu cầu.")
     try:
         return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as problem:
+    except (ValueError, UnicodeDecodeError, RecursionError) as problem:
         raise InvalidRequest("invalid_json", "Dữ liệu gửi lên không phải JSON hợp lệ.") from problem
 
 
@@ -62,9 +62,12 @@ def bearer_token(request: Request) -> Text:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def _check_ticket_id(ticket_id: Text) -> None:
+def ticket_id_from_path(raw: Text) -> Text:
+    """The ticket id of a URL (case-insensitive, as customers type it); TicketNotFound if malformed."""
+    ticket_id = raw.strip().upper()
     if not TICKET_ID.match(ticket_id):
-        raise TicketNotFound(ticket_id)
+        raise TicketNotFound(raw)
+    return ticket_id
 
 
 def create_app(
@@ -73,9 +76,13 @@ def create_app(
     relay: Optional[RasaRelay] = None,
     name: Text = "senmart_handoff",
     background_tasks: bool = True,
+    configure_logging: bool = True,
 ) -> Sanic:
     """Build the Sanic app; Redis, the relay and background tasks start with the server."""
-    app = Sanic(name, log_config=logging_config())
+    if configure_logging:
+        app = Sanic(name, log_config=logging_config())
+    else:  # embedded (tests): leave the host's logging alone
+        app = Sanic(name, configure_logging=False)
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 2.0
@@ -94,6 +101,7 @@ def create_app(
     # -- life cycle ---------------------------------------------------------------------------------
     @app.before_server_start
     async def connect(app: Sanic, _loop) -> None:
+        """Create the Redis client and the relay inside the server's event loop."""
         if app.ctx.store is None:
             import redis.asyncio as aioredis
 
@@ -109,6 +117,7 @@ def create_app(
 
     @app.after_server_start
     async def start_background(app: Sanic, _loop) -> None:
+        """Start the event consumer and the lease reaper."""
         if not background_tasks:
             return
         consumer = EventConsumer(
@@ -127,12 +136,14 @@ def create_app(
 
     @app.before_server_stop
     async def stop_background(app: Sanic, _loop) -> None:
+        """Cancel the background tasks."""
         for task in app.ctx.tasks:
             task.cancel()
         await asyncio.gather(*app.ctx.tasks, return_exceptions=True)
 
     @app.after_server_stop
     async def disconnect(app: Sanic, _loop) -> None:
+        """Close the HTTP session and the Redis connections."""
         if app.ctx.relay is not None:
             await app.ctx.relay.close()
         if app.ctx.owns_redis and app.ctx.store is not None:
@@ -141,6 +152,7 @@ def create_app(
     # -- authentication and request counting --------------------------------------------------------
     @app.on_request
     async def authenticate(request: Request) -> Optional[HTTPResponse]:
+        """Service token on /internal/*, agent token on /api/* (also ?token= on /api/events)."""
         path = request.path
         if path.startswith("/internal/"):
             if not settings.is_service_token(bearer_token(request)):
@@ -157,6 +169,7 @@ def create_app(
 
     @app.on_response
     async def count_request(request: Request, resp: HTTPResponse) -> None:
+        """Count every request by route, method and status for /metrics."""
         route = "/" + request.route.path if request.route else "unmatched"
         if app.ctx.store is None:
             return
@@ -167,6 +180,7 @@ def create_app(
 
     @app.exception(Exception)
     async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
+        """Turn every exception into a JSON error with an explicit status."""
         if isinstance(exc, InvalidRequest):
             return error(400, exc.error, exc.message)
         if isinstance(exc, TicketNotFound):
@@ -208,6 +222,7 @@ def create_app(
     # -- health and metrics -------------------------------------------------------------------------
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
+        """Liveness and Redis reachability."""
         try:
             ok = await the_store().ping()
         except Exception as problem:
@@ -217,12 +232,14 @@ def create_app(
 
     @app.get("/metrics")
     async def prometheus(request: Request) -> HTTPResponse:
+        """Prometheus text exposition."""
         text = metrics.render(await the_store().snapshot())
         return response.text(text, content_type=metrics.CONTENT_TYPE)
 
     # -- internal API (action server) ---------------------------------------------------------------
     @app.post("/internal/handoffs")
     async def create_handoff(request: Request) -> HTTPResponse:
+        """Open a ticket for a conversation, or reuse its open one."""
         handoff = HandoffRequest.from_json(json_body(request))
         result = await the_store().create_or_reuse(handoff)
         now = the_store().clock()
@@ -242,7 +259,8 @@ def create_app(
 
     @app.get("/internal/tickets/<ticket_id>")
     async def ticket_status(request: Request, ticket_id: Text) -> HTTPResponse:
-        _check_ticket_id(ticket_id)
+        """Status of a ticket for the customer (the bot's status lookup)."""
+        ticket_id = ticket_id_from_path(ticket_id)
         ticket = await the_store().require(ticket_id)
         return response.json(
             {
@@ -256,7 +274,8 @@ def create_app(
 
     @app.post("/internal/tickets/<ticket_id>/csat")
     async def csat(request: Request, ticket_id: Text) -> HTTPResponse:
-        _check_ticket_id(ticket_id)
+        """Record the customer's rating of a resolved ticket."""
+        ticket_id = ticket_id_from_path(ticket_id)
         rating, comment = csat_input(json_body(request))
         ticket = await the_store().record_csat(ticket_id, rating, comment)
         return response.json({"ticket_id": ticket_id, "status": ticket["status"], "csat": ticket["csat"]})
@@ -264,6 +283,7 @@ def create_app(
     # -- agent API ----------------------------------------------------------------------------------
     @app.get("/api/tickets")
     async def list_tickets(request: Request) -> HTTPResponse:
+        """Tickets of one status, optionally filtered by a search text."""
         status = request.args.get("status", "open")
         if status not in STATUSES_FOR_FILTER:
             raise InvalidRequest(
@@ -274,22 +294,26 @@ def create_app(
 
     @app.get("/api/tickets/<ticket_id>")
     async def get_ticket(request: Request, ticket_id: Text) -> HTTPResponse:
-        _check_ticket_id(ticket_id)
+        """One ticket with its whole transcript."""
+        ticket_id = ticket_id_from_path(ticket_id)
         return response.json(await the_store().require(ticket_id, with_transcript=True))
 
     @app.post("/api/tickets/<ticket_id>/claim")
     async def claim(request: Request, ticket_id: Text) -> HTTPResponse:
-        _check_ticket_id(ticket_id)
+        """Take a waiting ticket."""
+        ticket_id = ticket_id_from_path(ticket_id)
         return response.json(await the_store().claim(ticket_id, request.ctx.agent.name))
 
     @app.post("/api/tickets/<ticket_id>/heartbeat")
     async def heartbeat(request: Request, ticket_id: Text) -> HTTPResponse:
-        _check_ticket_id(ticket_id)
+        """Renew the claim lease."""
+        ticket_id = ticket_id_from_path(ticket_id)
         return response.json(await the_store().heartbeat(ticket_id, request.ctx.agent.name))
 
     @app.post("/api/tickets/<ticket_id>/messages")
     async def send_message(request: Request, ticket_id: Text) -> HTTPResponse:
-        _check_ticket_id(ticket_id)
+        """Send an agent's message to the customer and record it."""
+        ticket_id = ticket_id_from_path(ticket_id)
         text = agent_text(json_body(request))
         agent = request.ctx.agent.name
         await the_store().claim_for_reply(ticket_id, agent)
@@ -299,7 +323,8 @@ def create_app(
 
     @app.post("/api/tickets/<ticket_id>/resolve")
     async def resolve(request: Request, ticket_id: Text) -> HTTPResponse:
-        _check_ticket_id(ticket_id)
+        """Resolve, resume the bot and ask for CSAT."""
+        ticket_id = ticket_id_from_path(ticket_id)
         agent = request.ctx.agent.name
         ticket = await the_store().check_can_finish(ticket_id, agent)
         await app.ctx.relay.resume_and_request_csat(ticket["sender_id"], ticket_id)
@@ -307,7 +332,8 @@ def create_app(
 
     @app.post("/api/tickets/<ticket_id>/return-to-bot")
     async def return_to_bot(request: Request, ticket_id: Text) -> HTTPResponse:
-        _check_ticket_id(ticket_id)
+        """Close and hand the conversation back to the bot."""
+        ticket_id = ticket_id_from_path(ticket_id)
         agent = request.ctx.agent.name
         ticket = await the_store().check_can_finish(ticket_id, agent)
         await app.ctx.relay.return_to_bot(ticket["sender_id"])
@@ -315,7 +341,8 @@ def create_app(
 
     @app.get("/api/tickets/<ticket_id>/export")
     async def export(request: Request, ticket_id: Text) -> HTTPResponse:
-        _check_ticket_id(ticket_id)
+        """Download the transcript as text or JSON."""
+        ticket_id = ticket_id_from_path(ticket_id)
         kind = request.args.get("format", "txt")
         if kind not in ("txt", "json"):
             raise InvalidRequest("invalid_request", "Định dạng tải về phải là txt hoặc json.")
@@ -331,6 +358,7 @@ def create_app(
 
     @app.get("/api/canned-replies")
     async def canned_replies(request: Request) -> HTTPResponse:
+        """Canned replies for the console."""
         try:
             replies = canned.get()
         except CannedRepliesError:
@@ -340,15 +368,18 @@ def create_app(
 
     @app.get("/api/me")
     async def me(request: Request) -> HTTPResponse:
+        """Who the token belongs to."""
         agent = request.ctx.agent
         return response.json({"name": agent.name, "role": agent.role})
 
     @app.get("/api/dashboard")
     async def dashboard(request: Request) -> HTTPResponse:
+        """Queue, SLA and satisfaction figures."""
         return response.json(await the_store().dashboard())
 
     @app.delete("/api/customers/<sender_id>")
     async def delete_customer(request: Request, sender_id: Text) -> HTTPResponse:
+        """Delete a customer's tickets and transcripts (admin only)."""
         if not request.ctx.agent.is_admin:
             return error(403, "forbidden", "Chỉ quản trị viên được xóa dữ liệu khách hàng.")
         deleted = await the_store().delete_customer(sender_id)
@@ -356,22 +387,26 @@ def create_app(
 
     @app.get("/api/events")
     async def events(request: Request) -> None:
+        """Server-Sent Events: one `ticket` event per change."""
         pubsub = the_store().redis.pubsub()
         await pubsub.subscribe(the_store().events_channel)
         stream = await request.respond(
             content_type="text/event-stream; charset=utf-8",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+        loop = asyncio.get_running_loop()
         try:
             await stream.send("retry: 3000\n: connected\n\n")
+            last_sent = loop.time()
             while True:
-                message = await pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=SSE_KEEPALIVE_SECONDS
-                )
-                if message is None:
+                # None on timeout and for the subscribe confirmation alike
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None:
+                    await stream.send(f"event: ticket\ndata: {message['data']}\n\n")
+                    last_sent = loop.time()
+                elif loop.time() - last_sent >= SSE_KEEPALIVE_SECONDS:
                     await stream.send(": keep-alive\n\n")
-                    continue
-                await stream.send(f"event: ticket\ndata: {message['data']}\n\n")
+                    last_sent = loop.time()
         finally:
             try:
                 await pubsub.unsubscribe()
@@ -381,6 +416,7 @@ def create_app(
 
     # -- the agent console page (files written by the console's author) -----------------------------
     async def console_file(request: Request, filename: Text = "console.html") -> HTTPResponse:
+        """A file of the agent console (handoff/static/)."""
         base = Path(settings.static_dir).resolve()
         path = (base / filename).resolve()
         if base not in path.parents or not path.is_file():

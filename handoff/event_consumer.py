@@ -104,7 +104,14 @@ class EventConsumer:
         for entry_id, fields in entries:
             if entry_id is None:  # deleted from the stream while pending (Redis 6.2 XAUTOCLAIM)
                 continue
-            outcomes.append(await self.handle(entry_id, fields))
+            try:
+                outcomes.append(await self.handle(entry_id, fields))
+            except (RedisConnectionError, RedisTimeoutError, OSError):
+                raise  # not acknowledged: retried once Redis is back
+            except Exception:
+                # a bug or an odd event must not block the stream: log it and move on
+                logger.exception("Stream entry %s could not be applied; skipped.", entry_id)
+                outcomes.append("failed")
             await self.redis.xack(self.stream, self.group, entry_id)
         return outcomes
 

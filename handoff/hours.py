@@ -22,7 +22,7 @@ def load_holidays(path: Path) -> FrozenSet[date]:
     """The dates listed under `holidays:` in a YAML file (ISO dates)."""
     try:
         content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, ValueError, yaml.YAMLError) as error:  # PyYAML raises ValueError on 2026-13-40
         raise HolidayDataError(f"cannot read {path}: {error}") from error
     items = content.get("holidays") if isinstance(content, dict) else None
     if not isinstance(items, list):

@@ -73,14 +73,21 @@ class HandoffSettings:
             agent_tokens=parse_agent_tokens(env.get("HANDOFF_AGENT_TOKENS", "")),
             redis_url=env.get("REDIS_URL") or cls.redis_url,
             host=env.get("HANDOFF_HOST") or cls.host,
-            port=_number(env, "HANDOFF_PORT", cls.port, int),
+            port=_number(env, "HANDOFF_PORT", cls.port, int, maximum=65535),
             rasa_url=(env.get("RASA_URL") or cls.rasa_url).rstrip("/"),
             rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
             event_stream=env.get("EVENT_STREAM") or cls.event_stream,
             lease_seconds=_number(env, "HANDOFF_LEASE_SECONDS", cls.lease_seconds, float),
             retention_days=_number(env, "HANDOFF_RETENTION_DAYS", cls.retention_days, float),
             avg_handle_minutes=_number(env, "HANDOFF_AVG_HANDLE_MINUTES", cls.avg_handle_minutes, float),
-            timezone_offset_hours=_number(env, "HANDOFF_TIMEZONE_OFFSET", cls.timezone_offset_hours, float),
+            timezone_offset_hours=_number(
+                env,
+                "HANDOFF_TIMEZONE_OFFSET",
+                cls.timezone_offset_hours,
+                float,
+                minimum=-23.99,
+                maximum=23.99,
+            ),
             reaper_interval_seconds=_number(
                 env, "HANDOFF_REAPER_INTERVAL_SECONDS", cls.reaper_interval_seconds, float
             ),
@@ -125,7 +132,7 @@ def parse_agent_tokens(value: Text) -> Dict[Text, Text]:
     return tokens
 
 
-def _number(env: Mapping[Text, Text], name: Text, default, kind):
+def _number(env: Mapping[Text, Text], name: Text, default, kind, minimum: float = 0, maximum: float = 1e12):
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -133,6 +140,6 @@ def _number(env: Mapping[Text, Text], name: Text, default, kind):
         value = kind(raw)
     except ValueError as error:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from error
-    if value < 0:
-        raise SettingsError(f"{name} must not be negative, got {raw!r}")
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name} must be between {minimum:g} and {maximum:g}, got {raw!r}")
     return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import time
 import unicodedata
@@ -102,20 +103,25 @@ def estimate_wait_minutes(
     return int(math.ceil(queue_position * avg_handle_minutes + closed_seconds / 60))
 
 
-def contact_digests(customer: Mapping[Text, Any]) -> List[Text]:
-    """Stable pseudonymous keys of the customer's phone and e-mail, for repeat detection."""
-    digests = []
+def contact_digests(customer: Mapping[Text, Any], secret: bytes = b"") -> List[Text]:
+    """Keyed digests (HMAC-SHA256) of the customer's phone and e-mail, for repeat detection."""
+    values = []
     for key in PHONE_KEYS:
-        digits = "".join(ch for ch in str(customer.get(key) or "") if ch.isdigit())
+        raw = str(customer.get(key) or "")
+        digits = "".join(ch for ch in raw if ch.isdigit())
         if digits.startswith("84") and len(digits) == 11:
             digits = "0" + digits[2:]
-        if len(digits) >= 9 and "*" not in str(customer.get(key)):
-            digests.append("phone:" + hashlib.sha256(digits.encode()).hexdigest()[:32])
+        if len(digits) >= 9 and "*" not in raw:
+            values.append(("phone", digits))
     for key in EMAIL_KEYS:
         email = str(customer.get(key) or "").strip().lower()
         if EMAIL_PATTERN.fullmatch(email) and "*" not in email:
-            digests.append("email:" + hashlib.sha256(email.encode()).hexdigest()[:32])
-    return sorted(set(digests))
+            values.append(("email", email))
+    digests = {
+        f"{kind}:{hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:32]}"
+        for kind, value in values
+    }
+    return sorted(digests)
 
 
 def mask_customer(customer: Mapping[Text, Any]) -> Dict[Text, Any]:
@@ -199,10 +205,12 @@ class HandoffRequest:
         sender_id = body.get("sender_id")
         if not isinstance(sender_id, str) or not sender_id.strip() or len(sender_id) > 256:
             raise InvalidRequest("invalid_request", "Thiếu mã cuộc trò chuyện (sender_id).")
-        customer = body.get("customer") or {}
+        customer = body.get("customer")
+        customer = {} if customer is None else customer
         if not isinstance(customer, Mapping):
             raise InvalidRequest("invalid_request", "Thông tin khách hàng (customer) phải là đối tượng JSON.")
-        transcript = body.get("transcript") or []
+        transcript = body.get("transcript")
+        transcript = [] if transcript is None else transcript
         if not isinstance(transcript, list):
             raise InvalidRequest("invalid_request", "Lịch sử trò chuyện (transcript) phải là một danh sách.")
         anger = _number_or_none(body.get("anger", 0.0))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Text, Tuple
@@ -226,7 +227,7 @@ class TicketStore:
         """Open a ticket for the conversation, or reuse its open one and append the new messages."""
         now = self.clock()
         date = self.hours.local_date(now).strftime("%Y%m%d")
-        contacts = contact_digests(request.customer)
+        contacts = contact_digests(request.customer, await self._contact_secret())
         fields = {
             "sender_id": request.sender_id,
             "channel": request.channel,
@@ -275,6 +276,12 @@ class TicketStore:
             )
         return CreateResult(ticket_id, bool(created), status, position, int(added))
 
+    async def _contact_secret(self) -> bytes:
+        """This deployment's key for contact digests, created once in Redis (digests are no phone list)."""
+        key = self.key("contact_secret")
+        await self.redis.set(key, secrets.token_hex(32), nx=True)
+        return (await self.redis.get(key)).encode()
+
     # -- reading ------------------------------------------------------------------------------------
     async def queue_position(self, ticket_id: Text) -> Optional[int]:
         """1-based position in the waiting queue, None when not waiting."""
@@ -292,11 +299,12 @@ class TicketStore:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hgetall(self.key("ticket", ticket_id))
             pipe.zrank(self.key("queue"), ticket_id)
-            pipe.lrange(self.key("transcript", ticket_id), 0, -1)
-            fields, rank, raw = await pipe.execute()
+            if with_transcript:
+                pipe.lrange(self.key("transcript", ticket_id), 0, -1)
+            fields, rank, *raw = await pipe.execute()
         if not fields or "id" not in fields:
             return None
-        transcript = [json.loads(item) for item in raw] if with_transcript else None
+        transcript = [json.loads(item) for item in raw[0]] if with_transcript else None
         position = rank + 1 if rank is not None and fields["status"] == WAITING else None
         return ticket_view(fields, position, self.clock(), transcript)
 

@@ -169,34 +169,37 @@
     this.data = data || {};
   }
 
-  /* A Vietnamese message for a failed call; `action` tunes 403/409. */
+  /* A Vietnamese message for a failed call. The service explains most errors itself in Vietnamese
+   * (`message`); these are the fall-backs. `action` tunes 403/409. */
   function errorMessage(err, action) {
     if (!(err instanceof ApiError)) return "Không kết nối được tới máy chủ. Vui lòng kiểm tra mạng và thử lại.";
     var d = err.data || {};
+    var own = typeof d.message === "string" && d.message ? d.message : null;
     switch (err.status) {
       case 400:
-        return d.message || "Yêu cầu không hợp lệ.";
+        return own || "Yêu cầu không hợp lệ.";
       case 401:
         return "Mã đăng nhập không đúng";
       case 403:
-        if (action === "admin") return "Bạn không có quyền thực hiện thao tác này.";
-        return "Phiếu này đang do nhân viên khác xử lý" +
-          (d.claimed_by ? " (" + d.claimed_by + ")" : "") + ". Bạn không thể thao tác trên phiếu này.";
+        if (action === "admin") return own || "Bạn không có quyền thực hiện thao tác này.";
+        return (own || "Phiếu này đang do nhân viên khác xử lý" + (d.claimed_by ? " (" + d.claimed_by + ")." : ".")) +
+          " Bạn không thể thao tác trên phiếu này.";
       case 404:
         return "Không tìm thấy phiếu (có thể đã bị xoá).";
       case 409:
+        if (own) return own;
         if (action === "claim") return "Không nhận được phiếu: phiếu đã có người nhận hoặc không còn trong hàng chờ.";
-        return d.message && /[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]/i.test(d.message)
-          ? d.message : "Trạng thái phiếu đã thay đổi, không thể thực hiện thao tác này. Danh sách đã được cập nhật.";
+        return "Trạng thái phiếu đã thay đổi, không thể thực hiện thao tác này.";
       case 413:
-        return "Nội dung quá dài, vui lòng rút gọn.";
+        return own || "Nội dung quá dài, vui lòng rút gọn.";
       case 502:
       case 504:
-        return "Không gửi được tới khách hàng: trợ lý ảo (Rasa) không phản hồi. Vui lòng thử lại sau ít phút.";
+        return (own || "Không gửi được tới khách qua trợ lý ảo. Vui lòng thử lại.") +
+          (action === "send" ? " Nội dung trả lời vẫn còn trong ô soạn thảo." : "");
       case 503:
-        return "Dịch vụ tạm thời không sẵn sàng, vui lòng thử lại.";
+        return own || "Dịch vụ tạm thời không sẵn sàng, vui lòng thử lại.";
       default:
-        return "Máy chủ gặp lỗi (" + err.status + "). Vui lòng thử lại.";
+        return own || "Máy chủ gặp lỗi (" + err.status + "). Vui lòng thử lại.";
     }
   }
 
@@ -354,7 +357,7 @@
   }
 
   function connectEvents() {
-    if (!window.EventSource) { startPolling(); return; }
+    if (!window.EventSource) { setLive("poll"); startPolling(); return; }
     if (state.es) state.es.close();
     var es = new EventSource("/api/events?token=" + encodeURIComponent(state.token));
     state.es = es;
@@ -363,6 +366,7 @@
       try { data = JSON.parse(ev.data); } catch (e) { /* keep-alive or plain text */ }
       refreshList();
       if (!data || !data.id || data.id === state.selectedId) refreshTicket();
+      dashboardSoon();
     };
     es.addEventListener("ticket", onEvent);
     es.onmessage = onEvent;
@@ -445,11 +449,9 @@
     badges.appendChild(el("span", "badge status"));
     row.appendChild(badges);
     row.appendChild(el("div", "row-reason"));
-    var times = el("div", "row-times");
-    times.appendChild(el("span", "row-wait"));
-    times.appendChild(el("span", "sla"));
-    row.appendChild(times);
+    row.appendChild(el("div", "row-wait"));
     row.appendChild(el("div", "row-sub"));
+    row.appendChild(el("div", "sla"));
     row.addEventListener("click", function () { selectTicket(id); });
     row.addEventListener("keydown", function (e) {
       if (e.key === "Enter" || e.key === " ") { e.preventDefault(); selectTicket(id); }
@@ -749,29 +751,17 @@
     return api("POST", "/api/tickets/" + encodeURIComponent(id) + path, body || {})
       .then(function (data) {
         hideError();
-        var t = data && data.ticket ? data.ticket : data;
-        if (action === "claim" && t && t.claimed_by) setMe(t.claimed_by);
-        if (action === "send" && t && t.claimed_by && !state.me) setMe(t.claimed_by);
-        return data;
+        if (action === "claim" && data && data.claimed_by) setMe(data.claimed_by);
       })
       .catch(function (err) {
         if (!(err instanceof ApiError && err.status === 401)) showError(errorMessage(err, action));
-        throw err;
       })
-      .then(function (data) {
+      .then(function () {
         refreshTicket();
         refreshList();
-        return data;
-      }, function (err) {
-        refreshTicket();
-        refreshList();
-        throw err;
-      })
-      .then(null, function () { /* already reported */ })
-      .then(function (data) {
-        if (button && state.ticket) renderActions(state.ticket);
+        dashboardSoon();
+        if (state.ticket) renderActions(state.ticket);
         else if (button) button.disabled = false;
-        return data;
       });
   }
 
@@ -891,10 +881,23 @@
       .catch(function () { /* shown as stale; list errors are reported elsewhere */ });
   }
 
+  /* After a ticket event: refresh the strip at most once a second. */
+  function dashboardSoon() {
+    if (state.timers.dashboardSoon) return;
+    state.timers.dashboardSoon = setTimeout(function () {
+      delete state.timers.dashboardSoon;
+      refreshDashboard();
+    }, 1000);
+  }
+
   function renderDashboard(d) {
     d = d || {};
     var queue = pick(d, ["queue_length", "queue.length", "waiting"]);
-    $("dash-queue").textContent = queue === null ? "–" : String(queue);
+    var claimed = pick(d, ["claimed_count"]);
+    $("dash-queue").textContent = queue === null ? "–" :
+      String(queue) + (claimed !== null ? " chờ · " + claimed + " đang xử lý" : "");
+    var hoursNote = $("dash-hours");
+    hoursNote.hidden = d.within_hours !== false;
     var oldest = pick(d, ["oldest_waiting_seconds", "oldest_wait_seconds", "queue.oldest_waiting_seconds"]);
     var o = $("dash-oldest");
     o.textContent = oldest === null || oldest === undefined ? "–" : fmtDuration(oldest);
@@ -918,7 +921,7 @@
       b.textContent = breached === null ? "–" : String(breached);
       b.classList.toggle("bad", Number(breached) > 0);
     }
-    var reasons = pick(d, ["by_reason", "handoffs_by_reason", "reasons"]) || {};
+    var reasons = pick(d, ["handoffs_by_reason", "by_reason", "reasons"]) || {};
     var parts = Object.keys(reasons)
       .filter(function (k) { return Number(reasons[k]) > 0; })
       .sort(function (a, c) { return reasons[c] - reasons[a]; })
