@@ -13,6 +13,9 @@ logger = logging.getLogger(__name__)
 
 RESUME_TEXT = "Trợ lý ảo SenMart tiếp tục hỗ trợ bạn. Bạn cần mình giúp gì thêm không ạ?"
 CSAT_INTENT = "EXTERNAL_csat_request"
+# Rasa stops predicting right after the action that paused the conversation, so no action_listen
+# follows it; without one, rules ("intent X -> action Y") never match again after a resume.
+RESUME_EVENTS = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
 
 
 class RelayError(RuntimeError):
@@ -91,12 +94,12 @@ class RasaRelay:
 
     async def return_to_bot(self, sender_id: Text, text: Text = RESUME_TEXT) -> None:
         """Resume the paused conversation and tell the customer the bot is back."""
-        await self._tracker_events(sender_id, [{"event": "resume"}])
+        await self._tracker_events(sender_id, RESUME_EVENTS)
         await self._tracker_events(sender_id, {"event": "bot", "text": text})
 
     async def resume_and_request_csat(self, sender_id: Text, ticket_id: Text) -> None:
         """Resume the conversation and let the bot ask for the satisfaction rating."""
-        await self._tracker_events(sender_id, [{"event": "resume"}])
+        await self._tracker_events(sender_id, RESUME_EVENTS)
         path = f"/conversations/{quote(sender_id, safe='')}/trigger_intent"
         body = {"name": CSAT_INTENT, "entities": {"ticket_id": ticket_id}}
         await self._post(path, body, self._params(output_channel="latest"))

@@ -117,7 +117,7 @@ def test_full_round_trip(system):
 
         assert api(system, "POST", f"/api/tickets/{ticket_id}/resolve").status_code == 200
         csat_question = customer.receive_all()
-        assert any("1 đến 5 sao" in (m.get("text") or "") for m in csat_question)
+        assert any("1 đến 5 sao" in (m.get("text") or "") for m in csat_question), csat_question
         customer.say('/give_rating{"rating": 5}')
         assert "góp ý" in customer.receive()["text"]
         customer.say("Nhân viên hỗ trợ rất nhiệt tình")

@@ -94,12 +94,16 @@ def test_bad_inputs_each_get_a_vietnamese_reply(system):
     assert english and english[0] in faq_answer("shipping_fee")
 
 
-def test_gibberish_gets_apology_with_hotline_once(system):
+def test_unclear_twice_clarifies_once_then_hands_off(system):
     sender = new_sender()
-    replies = texts(say(system, sender, "xqzw plorb vmmk"))
-    assert len(replies) == 1 and "1900 6868" in replies[0]
-    again = texts(say(system, sender, "xqzw plorb vmmk"))
-    assert len(again) == 1 and "1900 6868" in again[0]
+    first = say(system, sender, "xqzw plorb vmmk")
+    assert len(first) == 1 and first[0]["text"].startswith("Xin lỗi, mình chưa")
+    assert first[0]["buttons"][-1] == {"title": "Gặp nhân viên", "payload": "/request_human"}
+    second = say(system, sender, "xqzw plorb vmmk")
+    handoff = [m["custom"]["handoff"] for m in second if "custom" in m]
+    assert len(handoff) == 1 and handoff[0]["ticket_id"].startswith("KN-")
+    assert any(handoff[0]["ticket_id"] in m.get("text", "") for m in second)
+    assert say(system, sender, "alo") == []  # an agent owns the conversation now: the bot is silent
 
 
 def test_broken_json_is_400_and_server_keeps_serving(system):

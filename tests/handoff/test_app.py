@@ -206,7 +206,7 @@ def test_return_to_bot(api):
     closed = api.agent("POST", f"/api/tickets/{ticket_id}/return-to-bot").json()
     assert (closed["status"], closed["status_label"]) == ("closed", "Đã đóng")
     assert [r["body"] for r in api.rasa.requests] == [
-        [{"event": "resume"}],
+        [{"event": "resume"}, {"event": "action", "name": "action_listen"}],
         {"event": "bot", "text": "Trợ lý ảo SenMart tiếp tục hỗ trợ bạn. Bạn cần mình giúp gì thêm không ạ?"},
     ]
 

@@ -34,7 +34,10 @@ async def test_agent_message_is_a_bot_event_on_the_latest_channel(relay, rasa_st
 async def test_return_to_bot_resumes_then_says_so(relay, rasa_stub):
     await relay.return_to_bot("s1")
     assert [(r["path"], r["body"]) for r in rasa_stub.requests] == [
-        ("/conversations/s1/tracker/events", [{"event": "resume"}]),
+        (
+            "/conversations/s1/tracker/events",
+            [{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+        ),
         ("/conversations/s1/tracker/events", {"event": "bot", "text": RESUME_TEXT}),
     ]
     assert RESUME_TEXT.startswith("Trợ lý ảo SenMart tiếp tục hỗ trợ bạn.")
@@ -46,7 +49,7 @@ async def test_resolve_resumes_and_asks_for_csat(relay, rasa_stub):
         (
             "/conversations/s1/tracker/events",
             {"execute_side_effects": "true", "output_channel": "latest", "token": RASA_TOKEN},
-            [{"event": "resume"}],
+            [{"event": "resume"}, {"event": "action", "name": "action_listen"}],
         ),
         (
             "/conversations/s1/trigger_intent",
