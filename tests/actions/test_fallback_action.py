@@ -1,11 +1,11 @@
-"""action_handle_fallback: reason for the rules, own reply on core fallback."""
+"""action_handle_fallback / action_clarify: one clarification, then a human; never a loop."""
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet, UserUtteranceReverted
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.fallback import ActionHandleFallback, fallback_reason
+from actions.fallback import ActionClarify, ActionHandleFallback, fallback_reason, faq_question, suggestions
 
 
 @pytest.mark.parametrize(
@@ -25,28 +25,63 @@ def test_reason(text, reason):
     assert fallback_reason(text) == reason
 
 
-def tracker(text, intent):
-    return Tracker(
-        "u1",
-        {},
-        {"text": text, "intent": {"name": intent, "confidence": 0.2}, "entities": []},
-        [],
-        False,
-        None,
-        {},
-        "action_listen",
+def user(text, intent):
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent, "confidence": 0.3}}}
+
+
+def tracker(text, intent, history=()):
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.2}, "entities": []}
+    events = [*history, user(text, intent)]
+    return Tracker("u1", {}, latest, events, False, None, {}, "action_listen")
+
+
+async def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, t, {})
+    return events, dispatcher.messages
+
+
+async def test_first_unclear_message_clarifies():
+    events, messages = await run(
+        ActionHandleFallback(), tracker("xyz", "nlu_fallback", [user("chào", "greet")])
     )
+    assert events == [SlotSet("fallback_reason", "clarify")] and messages == []
 
 
-async def test_nlu_fallback_only_sets_reason():
-    dispatcher = CollectingDispatcher()
-    events = await ActionHandleFallback().run(dispatcher, tracker("xyz", "nlu_fallback"), {})
-    assert events == [SlotSet("fallback_reason", "not_understood")]
-    assert dispatcher.messages == []
+async def test_second_unclear_message_in_a_row_hands_off():
+    t = tracker("xyz", "nlu_fallback", [user("chào", "greet"), user("abc", "nlu_fallback")])
+    events, _ = await run(ActionHandleFallback(), t)
+    assert events == [SlotSet("fallback_reason", "handoff")]
 
 
-async def test_core_fallback_replies_and_reverts():
-    dispatcher = CollectingDispatcher()
-    events = await ActionHandleFallback().run(dispatcher, tracker("hmm", "greet"), {})
-    assert events == [SlotSet("fallback_reason", "not_understood"), UserUtteranceReverted()]
-    assert [m["response"] for m in dispatcher.messages] == ["utter_fallback"]
+async def test_unclear_after_an_understood_message_clarifies_again():
+    t = tracker("xyz", "nlu_fallback", [user("abc", "nlu_fallback"), user("phí ship", "faq")])
+    events, _ = await run(ActionHandleFallback(), t)
+    assert events == [SlotSet("fallback_reason", "clarify")]
+
+
+async def test_empty_message_is_not_a_clarification():
+    events, _ = await run(ActionHandleFallback(), tracker("", "nlu_fallback", [user("abc", "nlu_fallback")]))
+    assert events == [SlotSet("fallback_reason", "empty")]
+
+
+def test_faq_question_is_first_example():
+    assert faq_question("shipping_fee") and faq_question("no_such_topic") is None
+
+
+def test_suggestions_from_ranking():
+    latest = {
+        "intent_ranking": [{"name": "faq"}, {"name": "ask_promotion"}, {"name": "greet"}],
+        "response_selector": {"faq": {"ranking": [{"intent_response_key": "faq/shipping_fee"}]}},
+    }
+    buttons = suggestions(latest)
+    assert buttons == [
+        {"title": faq_question("shipping_fee"), "payload": faq_question("shipping_fee")},
+        {"title": "Hỏi về mã khuyến mãi", "payload": "/ask_promotion"},
+    ]
+
+
+async def test_clarify_always_offers_a_human():
+    _, messages = await run(ActionClarify(), tracker("xyz", "nlu_fallback"))
+    assert messages[0]["buttons"][-1] == {"title": "Gặp nhân viên", "payload": "/request_human"}
+    assert messages[0]["text"].startswith("Xin lỗi, mình chưa hiểu rõ ý bạn.")
