@@ -10,8 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import handoff_client
+from actions.folding import fold
 from actions.handoff_client import HandoffUnavailable
-from actions.promotions import _fold
 
 logger = logging.getLogger(__name__)
 NO_COMMENT = {"khong", "ko", "k", "khong co", "bo qua", "thoi", "khong a", "no", "skip", "-"}
@@ -42,7 +42,7 @@ class ValidateCsatForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         """Free text; "không"/"bỏ qua" means no comment."""
         text = str(value or "").strip()
-        if not text or _fold(text).strip(" .!") in NO_COMMENT:
+        if not text or fold(text).strip(" .!") in NO_COMMENT:
             return {"csat_comment": "-"}
         return {"csat_comment": text[:2000]}
 

@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import settings
+from actions.folding import fold
 from actions.promotion_engine import (
     Order,
     Promotion,
@@ -46,13 +47,6 @@ DATA_ERROR_TEXT = (
     "Xin lỗi bạn, mình đang không tra được thông tin khuyến mãi. Bạn thử lại sau ít phút hoặc gọi "
     "hotline 1900 6868 (24/7) nhé."
 )
-
-
-def _fold(text: Text) -> Text:
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
 def _latest_amount(tracker: Tracker) -> Optional[int]:
@@ -93,7 +87,7 @@ class ActionCheckPromotion(Action):
             day=settings.today(),
         )
         codes = list(dict.fromkeys(tracker.get_slot("promo_codes") or []))
-        text = _fold(tracker.latest_message.get("text") or "")
+        text = fold(tracker.latest_message.get("text") or "")
         lines, missing = self.answer(book, codes, order, text)
         dispatcher.utter_message(text="\n".join(lines))
         events: List[Dict[Text, Any]] = [SlotSet("promo_missing", missing)]
