@@ -92,6 +92,8 @@ class EventConsumer:
             return "invalid"
         if not isinstance(event, dict):
             return "invalid"
+        if event.get("event") == "user" and isinstance(event.get("sender_id"), str):
+            await self.store.count_conversation(event["sender_id"])  # for the handoff rate
         message = customer_message(event)
         if message is None:
             return "ignored"

@@ -637,10 +637,18 @@ class TicketStore:
             snap.http_requests[(method, route, status)] = int(count)
         return snap
 
+    async def count_conversation(self, sender_id: Text) -> None:
+        """Remember that a conversation exists (HyperLogLog: distinct count in 12 KB)."""
+        await self.redis.pfadd(self.key("conversations"), sender_id)
+
     async def dashboard(self) -> Dict[Text, Any]:
         """The console's dashboard figures."""
         snap = await self.snapshot()
+        conversations = await self.redis.pfcount(self.key("conversations"))
+        handoffs = sum(snap.handoffs_by_reason.values())
         return {
+            "conversations_total": conversations,
+            "handoff_rate": round(handoffs / conversations, 4) if conversations else None,
             "queue_length": snap.queue_length,
             "claimed_count": snap.tickets_by_status.get(CLAIMED, 0),
             "oldest_waiting_seconds": round(snap.oldest_waiting_seconds, 1),

@@ -910,6 +910,9 @@
     var csatCount = pick(d, ["csat_count", "csat.count"]);
     $("dash-csat").textContent = csat === null ? "–" :
       Number(csat).toFixed(1) + "/5" + (csatCount !== null ? " (" + csatCount + ")" : "");
+    var rate = pick(d, ["handoff_rate"]);
+    $("dash-rate").textContent = rate === null || rate === undefined ? "–" :
+      (Number(rate) * 100).toFixed(1) + "% (" + pick(d, ["conversations_total"]) + " hội thoại)";
     var breached = pick(d, ["breached", "sla_breached", "breached_counts"]);
     var b = $("dash-breached");
     if (breached !== null && typeof breached === "object") {

@@ -253,6 +253,11 @@ async def test_dashboard_and_csat(store, clock):
     assert dashboard["avg_resolution_seconds"] == 900.0
     assert (dashboard["csat_average"], dashboard["csat_count"]) == (3.5, 2)
     assert dashboard["within_hours"] is True
+    assert (dashboard["conversations_total"], dashboard["handoff_rate"]) == (0, None)
+    for sender in ("a", "b", "c", "d", "e", "f", "g", "h", "a", "b"):
+        await store.count_conversation(sender)
+    dashboard = await store.dashboard()
+    assert (dashboard["conversations_total"], dashboard["handoff_rate"]) == (8, 0.5)
 
 
 async def test_resolved_tickets_expire_after_retention(store, aredis, clock, hours):
