@@ -15,19 +15,24 @@ def run() -> int:
     """Start Redis, the action server and Rasa; print where to go; stop all on Ctrl-C."""
     settings = Settings.from_env()
     system = System(settings)
-    stopping = False
+    state = {"stopping": False, "started": False}
 
-    def _stop(signum, frame):  # - signal handler signature
-        nonlocal stopping
-        stopping = True
+    def _stop(signum, frame):
+        state["stopping"] = True
+        if not state["started"]:
+            raise KeyboardInterrupt  # abort the start-up; System.start stops what it started
 
+    # explicit SIGINT handler too: a shell that starts us in the background ignores SIGINT,
+    # and then Python would never raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     print("Starting SenMart: Redis, action server, Rasa (first start takes about a minute)...", flush=True)
     try:
         system.start()
     except (ServiceError, KeyboardInterrupt) as error:
-        print(f"\nCould not start: {error}", file=sys.stderr)
+        print(f"\nCould not start: {error or 'interrupted'}", file=sys.stderr)
         return 1
+    state["started"] = True
     redis_note = "REDIS_URL" if settings.redis_url else f"embedded, data in {settings.var_dir / 'redis'}"
     print(
         "\nSenMart is running.\n"
@@ -45,7 +50,7 @@ def run() -> int:
         flush=True,
     )
     try:
-        while not stopping:
+        while not state["stopping"]:
             dead = [p.name for p in system.processes if not p.alive()]
             if dead:
                 print(
