@@ -8,8 +8,6 @@ RASA    := $(VENV)/bin/rasa
 MODEL   := models/senmart.tar.gz
 STAMP   := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-export TF_INTRA_OP_PARALLELISM_THREADS ?= 2
-export TF_INTER_OP_PARALLELISM_THREADS ?= 1
 # the bot's clock is the real date unless SENMART_TODAY=YYYY-MM-DD is set
 # data read at run time, not training data: promotions (action server, entity rules), canned replies,
 # holidays (handoff service), anger lexicon (read when Rasa starts)

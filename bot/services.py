@@ -180,8 +180,6 @@ class System:
         env["HANDOFF_ADMIN_TOKEN"] = self.admin_token
         env["HANDOFF_SERVICE_TOKEN"] = self.service_token
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "2")
-        env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
         env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         return env
 
