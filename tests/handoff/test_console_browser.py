@@ -26,7 +26,7 @@ SCREENSHOT = "/tmp/console.png"
 @pytest.fixture(scope="module")
 def driver():
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip("chromium / chromedriver not installed")
+        pytest.fail("chromium / chromedriver not installed: run `make browser-deps` (make test does it)")
     profile = tempfile.mkdtemp(prefix="console-chrome-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
