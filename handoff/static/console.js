@@ -911,8 +911,8 @@
     $("dash-csat").textContent = csat === null ? "–" :
       Number(csat).toFixed(1) + "/5" + (csatCount !== null ? " (" + csatCount + ")" : "");
     var rate = pick(d, ["handoff_rate"]);
-    $("dash-rate").textContent = rate === null || rate === undefined ? "–" :
-      (Number(rate) * 100).toFixed(1) + "% (" + pick(d, ["conversations_total"]) + " hội thoại)";
+    $("dash-rate").textContent = rate === null || rate === undefined ? "" :
+      "(tỉ lệ " + (Number(rate) * 100).toFixed(1) + "% / " + pick(d, ["conversations_total"]) + " hội thoại)";
     var breached = pick(d, ["breached", "sla_breached", "breached_counts"]);
     var b = $("dash-breached");
     if (breached !== null && typeof breached === "object") {
