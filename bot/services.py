@@ -147,9 +147,9 @@ class System:
         self.settings = settings
         self.processes: List[Process] = []
         self.redis: Optional[RedisTarget] = None
-        self.rasa_auth_token = settings.rasa_auth_token or secrets.token_urlsafe(24)
-        self.admin_token = settings.handoff_admin_token or secrets.token_urlsafe(24)
-        self.service_token = settings.handoff_service_token or secrets.token_urlsafe(24)
+        self.rasa_auth_token = settings.rasa_auth_token or secrets.token_hex(16)
+        self.admin_token = settings.handoff_admin_token or secrets.token_hex(16)
+        self.service_token = settings.handoff_service_token or secrets.token_hex(16)
 
     @property
     def rasa_url(self) -> Text:
@@ -246,8 +246,8 @@ class System:
             "--credentials",
             "credentials.yml",
             "--enable-api",
-            "--auth-token",
-            self.rasa_auth_token,
+            # `=` form: a token starting with "-" would otherwise be read as an option
+            f"--auth-token={self.rasa_auth_token}",
         ]
         process = Process("rasa", command, self.log_dir / "rasa.log", self.env())
         self.processes.append(process)
