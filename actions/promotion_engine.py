@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from actions.folding import fold
+
 PROMOTIONS_FILE_ENV = "PROMOTIONS_FILE"
 DEFAULT_PROMOTIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "promotions.yml"
 
@@ -202,8 +204,7 @@ def normalize_code(code: str) -> str:
 
 def _fold(text: str) -> str:
     """Lower-case text without Vietnamese diacritics or spaces."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c) and not c.isspace())
+    return "".join(fold(text).split())
 
 
 _TIER_KEYS = {_fold(tier): tier for tier in TIERS}
