@@ -94,6 +94,7 @@ class EventConsumer:
             return "invalid"
         if event.get("event") == "user" and isinstance(event.get("sender_id"), str):
             await self.store.count_conversation(event["sender_id"])  # for the handoff rate
+        await self.store.profiles.link_from_event(event)  # one customer across channels
         message = customer_message(event)
         if message is None:
             return "ignored"

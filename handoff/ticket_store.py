@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Text, Tuple
 
+from handoff.customer_profiles import CustomerProfiles
 from handoff.hours import AgentHours
 from handoff.ticket_rules import (
     CLAIMED,
@@ -213,6 +214,7 @@ class TicketStore:
         self._csat = redis.register_script(CSAT_SCRIPT)
         self._requeue = redis.register_script(REQUEUE_SCRIPT)
         self._delete_customer = redis.register_script(DELETE_CUSTOMER_SCRIPT)
+        self.profiles = CustomerProfiles(redis, self.contact_secret, self.retention_seconds, prefix)
 
     # -- keys ---------------------------------------------------------------------------------------
     def key(self, *parts: Text) -> Text:
@@ -227,7 +229,7 @@ class TicketStore:
         """Open a ticket for the conversation, or reuse its open one and append the new messages."""
         now = self.clock()
         date = self.hours.local_date(now).strftime("%Y%m%d")
-        contacts = contact_digests(request.customer, await self._contact_secret())
+        contacts = contact_digests(request.customer, await self.contact_secret())
         fields = {
             "sender_id": request.sender_id,
             "channel": request.channel,
@@ -276,7 +278,7 @@ class TicketStore:
             )
         return CreateResult(ticket_id, bool(created), status, position, int(added))
 
-    async def _contact_secret(self) -> bytes:
+    async def contact_secret(self) -> bytes:
         """This deployment's key for contact digests, created once in Redis (digests are no phone list)."""
         key = self.key("contact_secret")
         await self.redis.set(key, secrets.token_hex(32), nx=True)
@@ -593,6 +595,7 @@ class TicketStore:
         """Delete every ticket and transcript of a conversation (personal data request)."""
         keys = [self.key("sender", sender_id), self.key("open", sender_id)]
         ids = await self._delete_customer(keys=keys, args=[self.prefix])
+        await self.profiles.unlink(sender_id)
         for ticket_id in ids:
             await self.publish(ticket_id, "deleted", "deleted")
         logger.info("Deleted %d ticket(s) of a customer on request.", len(ids))
