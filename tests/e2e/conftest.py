@@ -1,15 +1,28 @@
-"""Starts the real system (Redis, handoff service, action server, Rasa server) once for e2e tests."""
+"""Starts the real system (Redis, handoff service, action server, Rasa server) once for e2e tests,
+with a Graph API stand-in that receives what the Messenger channel sends."""
 
 import pytest
 
 from bot.services import System, free_port
 from bot.settings import PROJECT_ROOT, Settings
+from tests.graph_stand_in import GraphStandIn
 
 MODEL = PROJECT_ROOT / "models" / "senmart.tar.gz"
+FB_VERIFY_TOKEN = "senmart-verify-e2e"
+FB_APP_SECRET = "e2e-app-secret-0f3a"
+FB_PAGE_ACCESS_TOKEN = "EAAG-e2e-page-token"
 
 
 @pytest.fixture(scope="session")
-def system(tmp_path_factory):
+def graph():
+    """The Graph API stand-in the Messenger channel sends to (`graph.sent`, `.fail_next`, `.wait_for`)."""
+    stand_in = GraphStandIn().start()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory, graph):
     """The running system; `system.rasa_url`, `.handoff_url`, `.admin_token`, `.service_token`."""
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}; run `make train` (make test does it)")
@@ -21,7 +34,14 @@ def system(tmp_path_factory):
         redis_url=None,
         var_dir=tmp_path_factory.mktemp("var"),
         model_path=MODEL,
-        extra_env={"SENMART_TODAY": "2026-11-23", "HANDOFF_AGENT_TOKENS": "lan:token-lan,minh:token-minh"},
+        extra_env={
+            "SENMART_TODAY": "2026-11-23",
+            "HANDOFF_AGENT_TOKENS": "lan:token-lan,minh:token-minh",
+            "FB_VERIFY_TOKEN": FB_VERIFY_TOKEN,
+            "FB_APP_SECRET": FB_APP_SECRET,
+            "FB_PAGE_ACCESS_TOKEN": FB_PAGE_ACCESS_TOKEN,
+            "FB_GRAPH_URL": graph.url,
+        },
     )
     with System(settings) as running:
         yield running

@@ -1,5 +1,7 @@
 """Relay to Rasa's HTTP API (a recording stand-in answers instead of Rasa)."""
 
+import re
+
 import pytest
 
 from handoff.relay import RESUME_TEXT, RasaRelay, RelayError
@@ -17,6 +19,9 @@ async def relay(rasa_stub):
 
 async def test_agent_message_is_a_bot_event_on_the_latest_channel(relay, rasa_stub):
     await relay.send_agent_message("sender/1 ü", "Chào bạn <b>😀</b>", "Lan")
+    # an id per agent message lets a channel skip a message it already sent when the relay retries
+    message_id = rasa_stub.requests[0]["body"]["data"]["custom"]["agent"].pop("message_id")
+    assert re.fullmatch(r"[0-9a-f]{32}", message_id)
     assert rasa_stub.requests == [
         {
             "path": "/conversations/sender%2F1%20%C3%BC/tracker/events",
@@ -63,11 +68,15 @@ async def test_server_errors_are_retried_up_to_three_attempts(relay, rasa_stub):
     rasa_stub.failures = [500, 503]
     await relay.send_agent_message("s1", "xin chào", "Lan")
     assert len(rasa_stub.requests) == 3
+    ids = {r["body"]["data"]["custom"]["agent"]["message_id"] for r in rasa_stub.requests}
+    assert len(ids) == 1  # every retry carries the same message id
     rasa_stub.reset()
     rasa_stub.always_fail = 502
     with pytest.raises(RelayError, match="3 attempts"):
         await relay.send_agent_message("s1", "xin chào", "Lan")
     assert len(rasa_stub.requests) == 3
+    ids = {r["body"]["data"]["custom"]["agent"]["message_id"] for r in rasa_stub.requests}
+    assert len(ids) == 1  # every retry carries the same message id
 
 
 async def test_client_errors_are_not_retried(relay, rasa_stub):

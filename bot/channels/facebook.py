@@ -1,0 +1,592 @@
+"""Facebook Messenger channel: signed webhooks, every batched event once, agent replies via the Send API.
+
+Replaces Rasa's `facebook` connector (same name and URL, /webhooks/facebook/webhook), which checks only the
+old sha1 signature, answers 200 to a bad one, handles only the first event of a batch, does not
+de-duplicate redeliveries and sends with a blocking `requests.post`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
+
+import redis.asyncio as aioredis
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered
+from redis.exceptions import RedisError
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.guard import never_silent
+from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_048_576
+MAX_TEXT_CHARS = 2000  # Messenger's limit for one text message
+MAX_TEMPLATE_TEXT_CHARS = 640  # button template text
+MAX_TITLE_CHARS = 20  # button and quick-reply titles
+MAX_PAYLOAD_CHARS = 1000
+MAX_QUICK_REPLIES = 13
+MAX_TEMPLATE_BUTTONS = 3
+DEDUPE_SECONDS = 86_400
+# how long a message counts as "being processed" before a crashed attempt may be redone
+PROCESSING_SECONDS = 120
+MID_KEY = "senmart:fb:mid:{}"
+SENT_KEY = "senmart:fb:sent:{}"
+PROCESSING, DONE = "processing", "done"
+HUMAN_AGENT_TAG = "HUMAN_AGENT"
+# postback payloads from the page's own buttons that are not Rasa `/intent` strings
+POSTBACK_INTENTS = {"GET_STARTED": "/greet"}
+
+ATTACHMENT_LABELS = {
+    "image": "Hình ảnh",
+    "sticker": "Nhãn dán",
+    "video": "Video",
+    "audio": "Âm thanh",
+    "file": "Tệp",
+    "location": "Vị trí",
+    "fallback": "Liên kết",
+}
+OTHER_ATTACHMENT_LABEL = "Tệp đính kèm"
+STICKER_REPLY = (
+    "SenMart đã nhận được nhãn dán của bạn. Hiện trợ lý ảo chỉ đọc được tin nhắn chữ, bạn cần mình hỗ trợ "
+    "gì thì nhắn bằng chữ giúp mình nhé."
+)
+ATTACHMENT_REPLY = (
+    "SenMart đã nhận được {what} bạn gửi. Hiện trợ lý ảo chỉ đọc được tin nhắn chữ, bạn mô tả giúp mình "
+    "bằng lời nhé; nếu cần gửi giấy tờ, hình ảnh hay hóa đơn, bạn gửi qua email hotro@senmart.vn."
+)
+ATTACHMENT_WORDS = {"image": "hình ảnh", "video": "video", "audio": "tin nhắn thoại", "location": "vị trí"}
+OTHER_ATTACHMENT_WORD = "tệp"
+
+
+class MessageInFlight(RuntimeError):
+    """The same Messenger message is being processed by another request right now."""
+
+
+def split_text(text: Text, limit: int = MAX_TEXT_CHARS) -> List[Text]:
+    """The text in parts of at most `limit` characters, cut at paragraph, line or word ends."""
+    text = (text or "").strip()
+    parts: List[Text] = []
+    while len(text) > limit:
+        cut = limit
+        for separator in ("\n\n", "\n", " "):
+            index = text.rfind(separator, 0, limit)
+            if index > limit // 2:
+                cut = index
+                break
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts
+
+
+def short_title(title: Any) -> Text:
+    """A button or quick-reply title cut to Messenger's 20 characters."""
+    title = str(title or "").strip()
+    return title if len(title) <= MAX_TITLE_CHARS else title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
+
+
+def payload_text(payload: Any) -> Text:
+    """The Rasa message for a quick-reply or postback payload (`/intent{...}` strings pass unchanged)."""
+    payload = str(payload or "").strip()
+    return POSTBACK_INTENTS.get(payload, payload)
+
+
+def attachment_kind(message: Dict[Text, Any], attachment: Dict[Text, Any]) -> Text:
+    """image, sticker, video, audio, file, location, fallback, or another type Meta may add."""
+    if message.get("sticker_id") or (attachment.get("payload") or {}).get("sticker_id"):
+        return "sticker"
+    return str(attachment.get("type") or "file")
+
+
+def attachment_marker(message: Dict[Text, Any], attachments: List[Dict[Text, Any]]) -> Text:
+    """Readable text for the tracker and the agent, e.g. `[Hình ảnh] https://…`, one line each."""
+    lines = []
+    for attachment in attachments:
+        kind = attachment_kind(message, attachment)
+        label = ATTACHMENT_LABELS.get(kind, OTHER_ATTACHMENT_LABEL)
+        payload = attachment.get("payload") or {}
+        if kind == "sticker":
+            detail = ""
+        elif kind == "location" and isinstance(payload.get("coordinates"), dict):
+            coordinates = payload["coordinates"]
+            detail = f"{coordinates.get('lat')},{coordinates.get('long')}"
+        else:
+            detail = " ".join(str(part) for part in (attachment.get("title"), payload.get("url")) if part)
+        lines.append(f"[{label}] {detail}".strip())
+    return "\n".join(lines) or f"[{ATTACHMENT_LABELS['sticker']}]"
+
+
+def attachment_reply(message: Dict[Text, Any], attachments: List[Dict[Text, Any]]) -> Text:
+    """The polite answer to a non-text message."""
+    kinds = [attachment_kind(message, a) for a in attachments] or ["sticker"]
+    if all(kind == "sticker" for kind in kinds):
+        return STICKER_REPLY
+    kinds = [kind for kind in kinds if kind != "sticker"]
+    words = {ATTACHMENT_WORDS.get(kind, OTHER_ATTACHMENT_WORD) for kind in kinds}
+    what = words.pop() if len(words) == 1 else "hình ảnh/tệp"
+    return ATTACHMENT_REPLY.format(what=what)
+
+
+def event_kind(event: Dict[Text, Any]) -> Text:
+    """message, postback, echo, delivery, read or unknown."""
+    message = event.get("message")
+    if isinstance(message, dict):
+        return "echo" if message.get("is_echo") else "message"
+    for kind in ("postback", "delivery", "read"):
+        if isinstance(event.get(kind), dict):
+            return kind
+    return "unknown"
+
+
+def dedupe_id(event: Dict[Text, Any], kind: Text, sender_id: Text) -> Text:
+    """Meta's message id (`mid`), or sender and timestamp for a postback without one."""
+    mid = (event.get(kind) or {}).get("mid")
+    if mid:
+        return str(mid)
+    return f"{sender_id}:{event.get('timestamp')}"
+
+
+class MessengerStore:
+    """De-duplication marks in Redis: received message ids and sent agent messages."""
+
+    def __init__(self, redis_url: Text) -> None:
+        self.redis_url = redis_url
+        self._redis: Optional[aioredis.Redis] = None
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        """The client, created on first use inside the server's event loop."""
+        if self._redis is None:
+            self._redis = aioredis.from_url(
+                self.redis_url, socket_timeout=3, socket_connect_timeout=3, decode_responses=True
+            )
+        return self._redis
+
+    async def begin(self, mid: Text) -> bool:
+        """Mark a received message as being processed; False when it was processed already."""
+        key = MID_KEY.format(mid)
+        for _ in range(3):
+            if await self.redis.set(key, PROCESSING, nx=True, ex=PROCESSING_SECONDS):
+                return True
+            state = await self.redis.get(key)
+            if state == DONE:
+                return False
+            if state == PROCESSING:
+                raise MessageInFlight(mid)
+            # the mark vanished in between (a failed attempt cleared it): claim again
+        raise MessageInFlight(mid)
+
+    async def done(self, mid: Text) -> None:
+        """The message was processed: redeliveries within a day are skipped."""
+        try:
+            await self.redis.set(MID_KEY.format(mid), DONE, ex=DEDUPE_SECONDS)
+        except RedisError:
+            # the processing mark expires on its own; Meta gets 200, so there is no redelivery
+            logger.exception("Could not mark Messenger message %s as processed", mid)
+
+    async def abandon(self, mid: Text) -> None:
+        """Processing failed: a redelivery must process the message again."""
+        try:
+            await self.redis.delete(MID_KEY.format(mid))
+        except RedisError:
+            logger.exception("Could not clear the mark of Messenger message %s (expires by itself)", mid)
+
+    async def claim_send(self, message_id: Text) -> bool:
+        """Reserve an agent message for sending; False when it was sent already."""
+        return bool(await self.redis.set(SENT_KEY.format(message_id), "1", nx=True, ex=DEDUPE_SECONDS))
+
+    async def release_send(self, message_id: Text) -> None:
+        """The agent message was not delivered: a retry of the relay may send it."""
+        await self.redis.delete(SENT_KEY.format(message_id))
+
+
+class MessengerOutput(OutputChannel):
+    """Sends bot replies (messaging_type RESPONSE) and agent replies (HUMAN_AGENT tag) via the Send API."""
+
+    @classmethod
+    def name(cls) -> Text:
+        """Same name as Rasa's connector."""
+        return "facebook"
+
+    def __init__(self, client: MessengerSendClient, store: Optional[MessengerStore] = None) -> None:
+        super().__init__()
+        self.client = client
+        self.store = store
+        self.sent = 0  # read by the never-silent guard
+        self._aborted = False
+
+    async def _send(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """One bot message; a transient failure before anything was sent aborts the turn (Meta redelivers)."""
+        if self._aborted:
+            raise MessengerSendError("an earlier send of this turn failed", retryable=True)
+        try:
+            await self.client.send(recipient_id, message, "RESPONSE")
+        except MessengerSendError as error:
+            if error.retryable and self.sent == 0:
+                self._aborted = True
+                logger.error("Reply to %s not sent, the message will be redelivered: %s", recipient_id, error)
+                raise
+            # resending the turn would repeat what the customer already got, or cannot succeed
+            logger.error("Reply to %s not delivered: %s", recipient_id, error)
+            return
+        self.sent += 1
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """Agent messages (`custom.agent`) once with the human-agent tag; the rest as Rasa does."""
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("agent"), dict):
+            await self.send_agent_message(recipient_id, message.get("text") or "", custom["agent"])
+            return
+        await super().send_response(recipient_id, message)
+
+    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Dict[Text, Any]) -> None:
+        """An agent's reply; skipped when its `message_id` was sent already (the relay retried)."""
+        parts = split_text(text)
+        if not parts:
+            return
+        message_id = str(agent.get("message_id") or "")
+        if message_id and self.store is not None and not await self.store.claim_send(message_id):
+            logger.info("Agent message %s to %s was sent already; skipped", message_id, recipient_id)
+            return
+        delivered = 0
+        try:
+            for part in parts:
+                await self.client.send(recipient_id, {"text": part}, "MESSAGE_TAG", tag=HUMAN_AGENT_TAG)
+                delivered += 1
+                self.sent += 1
+        except MessengerSendError as error:
+            if delivered:
+                # part of it reached the customer: sending again would repeat that part
+                logger.error(
+                    "Agent message %s to %s only partly delivered: %s", message_id, recipient_id, error
+                )
+                return
+            if message_id and self.store is not None and not error.maybe_delivered:
+                await self.store.release_send(message_id)
+            raise
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        """Text, split at Messenger's 2000 characters."""
+        for part in split_text(text):
+            await self._send(recipient_id, {"text": part})
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        """Up to 3 buttons: a button template; more (or a long text): quick replies."""
+        if len(buttons) <= MAX_TEMPLATE_BUTTONS and len(text or "") <= MAX_TEMPLATE_TEXT_CHARS and text:
+            template_buttons = []
+            for button in buttons:
+                if button.get("url"):
+                    item = {
+                        "type": "web_url",
+                        "url": button["url"],
+                        "title": short_title(button.get("title")),
+                    }
+                else:
+                    item = {
+                        "type": "postback",
+                        "title": short_title(button.get("title")),
+                        "payload": str(button.get("payload") or button.get("title") or "")[
+                            :MAX_PAYLOAD_CHARS
+                        ],
+                    }
+                template_buttons.append(item)
+            attachment = {
+                "type": "template",
+                "payload": {"template_type": "button", "text": text, "buttons": template_buttons},
+            }
+            await self._send(recipient_id, {"attachment": attachment})
+            return
+        await self.send_quick_replies(recipient_id, text, buttons)
+
+    async def send_quick_replies(
+        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        """Text with up to 13 quick replies (titles cut to 20 characters)."""
+        replies = [
+            {
+                "content_type": "text",
+                "title": short_title(reply.get("title")),
+                "payload": str(reply.get("payload") or reply.get("title") or "")[:MAX_PAYLOAD_CHARS],
+            }
+            for reply in quick_replies
+            if not reply.get("url")
+        ]
+        if len(replies) > MAX_QUICK_REPLIES:
+            dropped = len(replies) - MAX_QUICK_REPLIES
+            logger.warning("Messenger shows at most %d quick replies; %d dropped", MAX_QUICK_REPLIES, dropped)
+        parts = split_text(text) or ["…"]
+        for part in parts[:-1]:
+            await self._send(recipient_id, {"text": part})
+        await self._send(recipient_id, {"text": parts[-1], "quick_replies": replies[:MAX_QUICK_REPLIES]})
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        """An image by URL."""
+        await self._send(recipient_id, {"attachment": {"type": "image", "payload": {"url": image}}})
+
+    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:
+        """A Messenger attachment dict ({type, payload}), a file URL, or else its text."""
+        if isinstance(attachment, dict) and attachment.get("type") and "payload" in attachment:
+            await self._send(recipient_id, {"attachment": attachment})
+        elif isinstance(attachment, str) and attachment.startswith(("http://", "https://")):
+            await self._send(recipient_id, {"attachment": {"type": "file", "payload": {"url": attachment}}})
+        else:
+            await self.send_text_message(recipient_id, str(attachment))
+
+    async def send_elements(
+        self, recipient_id: Text, elements: Iterable[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        """A generic template (carousel)."""
+        items = []
+        for element in elements:
+            item = dict(element)
+            if item.get("buttons"):
+                item["buttons"] = [{"type": "postback", **button} for button in item["buttons"]]
+            items.append(item)
+        attachment = {"type": "template", "payload": {"template_type": "generic", "elements": items[:10]}}
+        await self._send(recipient_id, {"attachment": attachment})
+
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
+        """`handoff` and `agent` payloads send nothing extra; other custom JSON is a Messenger message."""
+        if "handoff" in json_message or "agent" in json_message:
+            return  # the ticket id is in the text already; agent texts go through send_agent_message
+        message = dict(json_message)
+        recipient_id = (message.pop("sender", None) or {}).get("id") or recipient_id
+        await self._send(recipient_id, message)
+
+
+class MessengerChannel(InputChannel):
+    """Messenger webhook (GET handshake, POST events) under Rasa's `facebook` name and URL."""
+
+    @classmethod
+    def name(cls) -> Text:
+        """Same name, hence URL, as Rasa's connector: /webhooks/facebook/webhook."""
+        return "facebook"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        """Keys: verify, secret, page-access-token, graph-url, redis-url (see credentials.yml)."""
+        if credentials is None:
+            cls.raise_missing_credentials_exception()
+        return cls(
+            verify_token=credentials.get("verify") or "",
+            app_secret=credentials.get("secret") or "",
+            page_access_token=credentials.get("page-access-token") or "",
+            graph_url=credentials.get("graph-url") or None,
+            redis_url=credentials.get("redis-url") or None,
+        )
+
+    def __init__(
+        self,
+        verify_token: Text,
+        app_secret: Text,
+        page_access_token: Text,
+        graph_url: Optional[Text] = None,
+        redis_url: Optional[Text] = None,
+    ) -> None:
+        self.verify_token = verify_token
+        self.app_secret = app_secret
+        self.client = MessengerSendClient(page_access_token, graph_url)
+        self.store = MessengerStore(redis_url or os.environ.get("REDIS_URL") or "redis://localhost:6379/0")
+        self._warned_unconfigured = False
+        if not (verify_token and app_secret and page_access_token):
+            logger.warning(
+                "Messenger channel not configured (FB_VERIFY_TOKEN, FB_APP_SECRET or FB_PAGE_ACCESS_TOKEN "
+                "empty): its webhook refuses requests."
+            )
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """Output for messages pushed later: agent replies, the bot's return, the CSAT request."""
+        return MessengerOutput(self.client, self.store)
+
+    def signature_valid(self, body: bytes, header: Optional[Text]) -> bool:
+        """`X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the app secret>`."""
+        if not self.app_secret:
+            if not self._warned_unconfigured:
+                logger.error("Messenger webhook refused: FB_APP_SECRET is not configured.")
+                self._warned_unconfigured = True
+            return False
+        method, _, signature = (header or "").partition("=")
+        if method != "sha256" or not signature:
+            return False
+        expected = hmac.new(self.app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected.encode(), signature.strip().lower().encode("utf-8", "replace"))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """GET /webhook: Meta's verification handshake; POST /webhook: signed event deliveries."""
+        guarded = never_silent(on_new_message)
+        webhook = Blueprint("senmart_facebook_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            token = request.args.get("hub.verify_token") or ""
+            if (
+                request.args.get("hub.mode") == "subscribe"
+                and self.verify_token
+                and hmac.compare_digest(token.encode("utf-8"), self.verify_token.encode("utf-8"))
+            ):
+                return response.text(request.args.get("hub.challenge") or "")
+            logger.warning("Messenger webhook verification refused (wrong mode or verify token).")
+            return response.text("forbidden", status=403)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.body or b""
+            if len(body) > MAX_BODY_BYTES:
+                logger.warning("Messenger webhook body of %d bytes refused (over 1 MB).", len(body))
+                return response.text("payload too large", status=413)
+            if not self.signature_valid(body, request.headers.get("X-Hub-Signature-256")):
+                logger.warning("Messenger webhook refused: missing or wrong X-Hub-Signature-256.")
+                return response.text("invalid signature", status=403)
+            try:
+                payload = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                logger.warning("Messenger webhook body is not valid JSON.")
+                return response.text("malformed JSON", status=400)
+            if not isinstance(payload, dict) or not isinstance(payload.get("entry", []), list):
+                logger.warning("Messenger webhook body is not an object with an entry list.")
+                return response.text("malformed payload", status=400)
+            if payload.get("object") != "page":
+                logger.info("Messenger webhook for object %r ignored.", payload.get("object"))
+                return response.text("EVENT_RECEIVED")
+            for entry, event in self._events(payload["entry"]):
+                try:
+                    await self._handle_event(request, guarded, event)
+                except MessageInFlight as busy:
+                    logger.info(
+                        "Messenger message %s is being processed already; asking Meta to retry.", busy
+                    )
+                    return response.text("retry later", status=503)
+                except RedisError:
+                    logger.exception("Redis unavailable for the Messenger webhook; Meta will redeliver.")
+                    return response.text("temporarily unavailable", status=503)
+                except Exception:
+                    logger.exception(
+                        "Messenger event of page %s failed; Meta will redeliver.", entry.get("id")
+                    )
+                    return response.text("internal error", status=500)
+            return response.text("EVENT_RECEIVED")
+
+        return webhook
+
+    @staticmethod
+    def _events(entries: List[Any]) -> Iterable[Tuple[Dict[Text, Any], Dict[Text, Any]]]:
+        """Every event of every entry, in order (entries without `messaging` are logged and skipped)."""
+        for entry in entries:
+            events = entry.get("messaging") if isinstance(entry, dict) else None
+            if not isinstance(events, list):
+                fields = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
+                logger.info("Messenger entry without messaging events ignored (%s).", fields)
+                continue
+            for event in events:
+                if isinstance(event, dict):
+                    yield entry, event
+                else:
+                    logger.info("Messenger event that is not an object ignored.")
+
+    async def _handle_event(
+        self, request: Request, guarded: Callable[[UserMessage], Awaitable[None]], event: Dict[Text, Any]
+    ) -> None:
+        """One messaging event, at most once per message id."""
+        kind = event_kind(event)
+        sender_id = str((event.get("sender") or {}).get("id") or "")
+        if kind not in ("message", "postback"):
+            fields = ", ".join(sorted(k for k in event if k not in ("sender", "recipient", "timestamp")))
+            logger.info("Messenger %s event ignored (%s).", kind, fields)
+            return
+        if not sender_id:
+            logger.info("Messenger %s event without a sender ignored.", kind)
+            return
+        mid = dedupe_id(event, kind, sender_id)
+        if not await self.store.begin(mid):
+            logger.info("Messenger message %s was processed already (redelivery); skipped.", mid)
+            return
+        try:
+            await self._process(request, guarded, event, kind, sender_id, mid)
+        except BaseException:
+            await self.store.abandon(mid)
+            raise
+        await self.store.done(mid)
+
+    async def _process(
+        self,
+        request: Request,
+        guarded: Callable[[UserMessage], Awaitable[None]],
+        event: Dict[Text, Any],
+        kind: Text,
+        sender_id: Text,
+        mid: Text,
+    ) -> None:
+        """Turn the event into a Rasa message (text, quick reply, postback) or log an attachment."""
+        if kind == "postback":
+            postback = event["postback"]
+            text = payload_text(postback.get("payload") or postback.get("title"))
+            metadata: Optional[Dict[Text, Any]] = None
+        else:
+            message = event["message"]
+            attachments = [a for a in message.get("attachments") or [] if isinstance(a, dict)]
+            quick_reply = message.get("quick_reply") if isinstance(message.get("quick_reply"), dict) else {}
+            text = payload_text(quick_reply.get("payload")) or str(message.get("text") or "").strip()
+            metadata = {"attachments": attachments} if attachments else None
+            if not text:
+                if attachments or message.get("sticker_id"):
+                    await self._log_attachments(request, sender_id, mid, message, attachments)
+                else:
+                    logger.info("Messenger message %s without text or attachments ignored.", mid)
+                return
+        if not text:
+            logger.info("Messenger %s %s without a payload ignored.", kind, mid)
+            return
+        output = MessengerOutput(self.client, self.store)
+        await guarded(
+            UserMessage(text, output, sender_id, input_channel=self.name(), message_id=mid, metadata=metadata)
+        )
+
+    async def _log_attachments(
+        self,
+        request: Request,
+        sender_id: Text,
+        mid: Text,
+        message: Dict[Text, Any],
+        attachments: List[Dict[Text, Any]],
+    ) -> None:
+        """Record an image/sticker/file in the tracker without NLU or prediction; reply politely unless
+        an agent owns the conversation."""
+        agent = request.app.ctx.agent
+        marker = attachment_marker(message, attachments)
+        output = MessengerOutput(self.client, self.store)
+        # no NLU on a marker like "[Hình ảnh] https://…": nothing to understand, and no intent to act on
+        parse_data = {"text": marker, "intent": {"name": None, "confidence": 0.0}, "entities": []}
+        user_message = UserMessage(
+            marker,
+            output,
+            sender_id,
+            parse_data=parse_data,
+            input_channel=self.name(),
+            message_id=mid,
+            metadata={"attachments": attachments or [{"sticker_id": message.get("sticker_id")}]},
+        )
+        async with agent.lock_store.lock(sender_id):
+            tracker = await agent.processor.log_message(user_message, should_save_tracker=False)
+            if not tracker.is_paused():
+                reply = attachment_reply(message, attachments)
+                await output.send_text_message(sender_id, reply)
+                if output.sent:
+                    tracker.update(BotUttered(reply))
+            await agent.processor.save_tracker(tracker)
