@@ -7,6 +7,8 @@ PY      := $(VENV)/bin/python
 RASA    := $(VENV)/bin/rasa
 MODEL   := models/senmart.tar.gz
 STAMP   := $(VENV)/.installed
+# the chat page's only npm dependency, bundled at build time (nothing comes from a CDN at run time)
+CHAT_JS := handoff/static/chat/vendor/socket.io.min.js
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 # the bot's clock is the real date unless SENMART_TODAY=YYYY-MM-DD is set
 # data read at run time, not training data: promotions (action server, entity rules), canned replies,
@@ -25,7 +27,7 @@ help:
 	@echo "make bench  - benchmarks into benchmarks/RESULTS.md"
 	@echo "make train | lint | validate | clean"
 
-setup: $(STAMP)
+setup: $(STAMP) $(CHAT_JS)
 
 $(STAMP): requirements.txt constraints.txt
 	@PYTHON="$(call find_python)"; \
@@ -40,6 +42,12 @@ $(STAMP): requirements.txt constraints.txt
 	$(PY) -m pip check
 	@touch $@
 
+$(CHAT_JS): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "ERROR: npm (Node.js 18+) is required to build the chat page."; exit 1; }
+	npm ci --prefix web --no-audit --no-fund
+	@mkdir -p $(@D)
+	cp web/node_modules/socket.io-client/dist/socket.io.min.js $@
+
 train: $(MODEL)
 
 $(MODEL): $(STAMP) $(TRAIN_INPUTS)
@@ -47,7 +55,7 @@ $(MODEL): $(STAMP) $(TRAIN_INPUTS)
 	$(RASA) train --fixed-model-name senmart --out models --quiet
 	@touch $@
 
-run: $(MODEL)
+run: $(MODEL) $(CHAT_JS)
 	$(PY) -m bot run
 
 lint: $(STAMP)
@@ -70,7 +78,7 @@ browser-deps:
 		else echo "ERROR: browser tests need Debian's chromium and chromium-driver:"; \
 		echo "  sudo apt-get install chromium chromium-driver"; exit 1; fi; fi
 
-test: $(MODEL) lint validate browser-deps
+test: $(MODEL) $(CHAT_JS) lint validate browser-deps
 	$(VENV)/bin/pytest -q tests
 	$(MAKE) --no-print-directory story-test
 

@@ -17,8 +17,9 @@ def _p(values: List[float], q: float) -> float:
     return values[int(q * (len(values) - 1))]
 
 
-def _summary(values: List[float]) -> Dict[str, float]:
-    return {"p50": statistics.median(values), "p95": _p(values, 0.95), "n": len(values)}
+def summarize(values: List[float]) -> Dict[str, float]:
+    """p50, p95, max and count of latencies."""
+    return {"p50": statistics.median(values), "p95": _p(values, 0.95), "max": max(values), "n": len(values)}
 
 
 def _wait(predicate, timeout: float = 10.0, step: float = 0.002):
@@ -66,7 +67,7 @@ def handoff_latency(system, agent_headers: Dict[str, str], n: int = 20) -> Dict[
             )
             appended.append((time.perf_counter() - start) * 1000)
             http.post(f"{api}/api/tickets/{ticket_id}/return-to-bot", headers=agent_headers, timeout=10)
-    return {"handoff_visible_ms": _summary(opened), "message_in_transcript_ms": _summary(appended)}
+    return {"handoff_visible_ms": summarize(opened), "message_in_transcript_ms": summarize(appended)}
 
 
 def relay_latency(system, agent_headers: Dict[str, str], n: int = 30) -> Dict[str, float]:
@@ -104,7 +105,7 @@ def relay_latency(system, agent_headers: Dict[str, str], n: int = 30) -> Dict[st
             times.append((time.perf_counter() - start) * 1000)
     finally:
         client.disconnect()
-    return _summary(times)
+    return summarize(times)
 
 
 def queue_throughput(redis_url: str, seconds: float = 5.0, concurrency: int = 16) -> Dict[str, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -33,13 +34,21 @@ def run() -> int:
         print(f"\nCould not start: {error or 'interrupted'}", file=sys.stderr)
         return 1
     state["started"] = True
+    messenger_note = (
+        "configured"
+        if os.environ.get("FB_APP_SECRET")
+        else "off: set FB_VERIFY_TOKEN, FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN"
+    )
     redis_note = "REDIS_URL" if settings.redis_url else f"embedded, data in {settings.var_dir / 'redis'}"
     print(
         "\nSenMart is running.\n"
+        f"  Chat page         : http://localhost:{settings.handoff_port}/\n"
         f"  Agent console     : http://localhost:{settings.handoff_port}/console\n"
         f"  Admin agent token : {system.admin_token}\n"
         f"  Rasa REST webhook : http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
         f"  Rasa socket.io    : http://localhost:{settings.rasa_port}/socket.io\n"
+        f"  Messenger webhook : http://localhost:{settings.rasa_port}/webhooks/facebook/webhook "
+        f"({messenger_note})\n"
         f"  Action server     : http://localhost:{settings.action_port}/health\n"
         f"  Redis             : {system.redis.url} ({redis_note})\n"
         f"  Rasa API token    : {system.rasa_auth_token}\n"

@@ -180,6 +180,13 @@ class System:
         env["HANDOFF_ADMIN_TOKEN"] = self.admin_token
         env["HANDOFF_SERVICE_TOKEN"] = self.service_token
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # Messenger: Rasa cannot expand unset ${VARS} in credentials.yml; empty = the channel refuses requests
+        env.setdefault("FB_VERIFY_TOKEN", "")
+        env.setdefault("FB_APP_SECRET", "")
+        env.setdefault("FB_PAGE_ACCESS_TOKEN", "")
+        env.setdefault("FB_GRAPH_URL", "https://graph.facebook.com/v19.0")
+        port = self.settings.handoff_port
+        env.setdefault("CHAT_ALLOWED_ORIGINS", f"http://localhost:{port} http://127.0.0.1:{port}")
         env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         return env
 

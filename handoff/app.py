@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import mimetypes
 import re
 from pathlib import Path
-from typing import Any, Optional, Text
+from typing import Any, Dict, Optional, Text
+from urllib.parse import urlsplit
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -17,6 +19,7 @@ from sanic.response import HTTPResponse
 
 from handoff import metrics
 from handoff.canned_replies import CannedReplies, CannedRepliesError
+from handoff.conversation import ConversationNotFound, is_session_id
 from handoff.event_consumer import EventConsumer
 from handoff.hours import AgentHours, load_holidays
 from handoff.lease_reaper import run_reaper
@@ -38,6 +41,8 @@ from handoff.transcript_export import export_json, export_text
 logger = logging.getLogger(__name__)
 
 TICKET_ID = re.compile(r"^KN-\d{8}-\d{4,}$")
+CHAT_CHANNEL = "socketio"
+CHAT_SOCKET_PATH = "/socket.io/"
 SSE_KEEPALIVE_SECONDS = 15.0
 
 
@@ -54,6 +59,23 @@ def json_body(request: Request) -> Any:
         return json.loads(request.body)
     except (ValueError, UnicodeDecodeError, RecursionError) as problem:
         raise InvalidRequest("invalid_json", "Dữ liệu gửi lên không phải JSON hợp lệ.") from problem
+
+
+def chat_security_headers(socket_url: Text) -> Dict[Text, Text]:
+    """CSP of the chat page: our own files, images over https, and Rasa's socket.io (http and ws)."""
+    parts = urlsplit(socket_url)
+    ws_scheme = "wss" if parts.scheme == "https" else "ws"
+    socket_origins = f"{parts.scheme}://{parts.netloc} {ws_scheme}://{parts.netloc}"
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"connect-src 'self' {socket_origins}; img-src 'self' https: data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 def bearer_token(request: Request) -> Text:
@@ -298,6 +320,27 @@ def create_app(
         ticket_id = ticket_id_from_path(ticket_id)
         return response.json(await the_store().require(ticket_id, with_transcript=True))
 
+    @app.get("/api/tickets/<ticket_id>/customer-history")
+    async def customer_history(request: Request, ticket_id: Text) -> HTTPResponse:
+        """The customer's other conversations (other channels, same phone/e-mail), read from Rasa."""
+        ticket_id = ticket_id_from_path(ticket_id)
+        ticket = await the_store().require(ticket_id)
+        profile = await the_store().profiles.profile_of(ticket["sender_id"])
+        conversations = []
+        for linked in (profile or {}).get("conversations", []):
+            if linked["sender_id"] == ticket["sender_id"]:
+                continue
+            entry = {**linked, "messages": [], "error": None}
+            try:
+                entry["messages"] = await app.ctx.relay.conversation_messages(linked["sender_id"])
+            except RelayError as problem:
+                logger.warning("History of a linked conversation unavailable: %s", problem)
+                entry["error"] = "Không đọc được lịch sử cuộc trò chuyện này từ trợ lý ảo."
+            conversations.append(entry)
+        return response.json(
+            {"ticket_id": ticket_id, "profile_id": (profile or {}).get("id"), "conversations": conversations}
+        )
+
     @app.post("/api/tickets/<ticket_id>/claim")
     async def claim(request: Request, ticket_id: Text) -> HTTPResponse:
         """Take a waiting ticket."""
@@ -415,16 +458,76 @@ def create_app(
                 logger.debug("SSE clean-up: %s", problem)
 
     # -- the agent console page (files written by the console's author) -----------------------------
-    async def console_file(request: Request, filename: Text = "console.html") -> HTTPResponse:
-        """A file of the agent console (handoff/static/)."""
-        base = Path(settings.static_dir).resolve()
+    async def static_file(
+        base_dir: Path, filename: Text, headers: Optional[dict] = None, utf8: bool = False
+    ) -> HTTPResponse:
+        """A file under base_dir (never outside it), or a 404 JSON error; `utf8` names the charset."""
+        base = Path(base_dir).resolve()
         path = (base / filename).resolve()
         if base not in path.parents or not path.is_file():
             return error(404, "not_found", "Không tìm thấy tệp giao diện.")
-        return await response.file(path, headers={"Cache-Control": "no-cache"})
+        mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if utf8 and (mime_type.startswith("text/") or mime_type.endswith(("javascript", "json"))):
+            mime_type += "; charset=utf-8"
+        return await response.file(
+            path, mime_type=mime_type, headers={"Cache-Control": "no-cache", **(headers or {})}
+        )
+
+    async def console_file(request: Request, filename: Text = "console.html") -> HTTPResponse:
+        """A file of the agent console (handoff/static/)."""
+        return await static_file(settings.static_dir, filename)
 
     app.add_route(console_file, "/console", methods=["GET"], strict_slashes=False, name="console")
     app.add_route(console_file, "/console/<filename:path>", methods=["GET"], name="console_file")
     # console.html links its assets as /static/…
     app.add_route(console_file, "/static/<filename:path>", methods=["GET"], name="static_file")
+
+    # -- the customer chat page (handoff/static/chat/), talking to Rasa's socket.io channel ---------
+    chat_dir = Path(settings.static_dir) / "chat"
+
+    def chat_socket_url(request: Request) -> Text:
+        """CHAT_SOCKET_URL, else the host the page was requested from on Rasa's port."""
+        if settings.chat_socket_url:
+            return settings.chat_socket_url
+        # Sanic's parse_host accepts only a host name, IPv4 or [IPv6] (the value ends up in the CSP)
+        host = request.server_name or "localhost"
+        scheme = "https" if request.scheme == "https" else "http"
+        return f"{scheme}://{host}:{settings.chat_socket_port}"
+
+    @app.get("/")
+    async def chat_page(request: Request) -> HTTPResponse:
+        """The chat page, with a Content-Security-Policy that allows only our files and Rasa's socket."""
+        headers = chat_security_headers(chat_socket_url(request))
+        return await static_file(chat_dir, "index.html", headers, utf8=True)
+
+    @app.get("/chat/config.json")
+    async def chat_config(request: Request) -> HTTPResponse:
+        """Where the page finds Rasa's socket.io channel."""
+        body = {"socket_url": chat_socket_url(request), "socket_path": CHAT_SOCKET_PATH}
+        return response.json(body, headers={"Cache-Control": "no-store"})
+
+    @app.get("/chat/history")
+    async def chat_history(request: Request) -> HTTPResponse:
+        """The messages of a chat page session, from Rasa's tracker (socket.io conversations only)."""
+        session_id = request.args.get("session_id", "")
+        if not is_session_id(session_id):
+            return error(404, "not_found", "Không tìm thấy cuộc trò chuyện này.")
+        try:
+            messages = await app.ctx.relay.conversation_messages(session_id, channel=CHAT_CHANNEL)
+        except ConversationNotFound:
+            return error(404, "not_found", "Không tìm thấy cuộc trò chuyện này.")
+        except RelayError as problem:
+            logger.error("Chat history unavailable: %s", problem)
+            return error(
+                502,
+                "history_unavailable",
+                "Chưa tải được các tin nhắn trước đó. Bạn vẫn có thể tiếp tục trò chuyện với SenMart nhé.",
+            )
+        return response.json({"messages": messages}, headers={"Cache-Control": "no-store"})
+
+    async def chat_file(request: Request, filename: Text) -> HTTPResponse:
+        """A file of the chat page (chat.js, chat.css, vendor/socket.io.min.js)."""
+        return await static_file(chat_dir, filename, utf8=True)
+
+    app.add_route(chat_file, "/chat/<filename:path>", methods=["GET"], name="chat_file")
     return app

@@ -1,13 +1,16 @@
-"""Talks to the customer through Rasa's HTTP API: agent replies, resume, CSAT request."""
+"""Talks to the customer through Rasa's HTTP API: agent replies, resume, CSAT request, history."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Any, Dict, List, Optional, Text, Union
 from urllib.parse import quote
 
 import aiohttp
+
+from handoff.conversation import ConversationNotFound, messages_from_events
 
 logger = logging.getLogger(__name__)
 
@@ -56,26 +59,36 @@ class RasaRelay:
             params["token"] = self.auth_token
         return params
 
-    async def _post(
-        self, path: Text, body: Union[Dict[Text, Any], List[Any]], params: Dict[Text, Text]
-    ) -> None:
+    async def _request(
+        self,
+        method: Text,
+        path: Text,
+        params: Dict[Text, Text],
+        body: Optional[Union[Dict[Text, Any], List[Any]]] = None,
+    ) -> Any:
+        """The JSON answer (None for a POST); retries connection errors and 5xx."""
         session = await self._client()
         url = f"{self.rasa_url}{path}"
         for attempt in range(1, self.attempts + 1):
             try:
-                async with session.post(url, json=body, params=params) as response:
+                async with session.request(method, url, json=body, params=params) as response:
                     if response.status < 400:
-                        return
+                        return await response.json(content_type=None) if method == "GET" else None
                     detail = (await response.text())[:200]
                     if response.status < 500:
                         raise RelayError(f"Rasa answered {response.status} to {path}: {detail}")
                     problem = f"Rasa answered {response.status}: {detail}"
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
                 problem = f"{type(error).__name__}: {error}"
             if attempt < self.attempts:
                 logger.warning("Relay to Rasa failed (attempt %d/%d): %s", attempt, self.attempts, problem)
                 await asyncio.sleep(self.backoff_seconds * attempt)
         raise RelayError(f"Rasa unreachable after {self.attempts} attempts: {problem}")
+
+    async def _post(
+        self, path: Text, body: Union[Dict[Text, Any], List[Any]], params: Dict[Text, Text]
+    ) -> None:
+        await self._request("POST", path, params, body)
 
     async def _tracker_events(self, sender_id: Text, events: Union[Dict[Text, Any], List[Any]]) -> None:
         path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
@@ -84,10 +97,12 @@ class RasaRelay:
 
     async def send_agent_message(self, sender_id: Text, text: Text, agent_name: Text) -> None:
         """Deliver an agent's message on the customer's channel and record it in the tracker."""
+        # one id per agent message, the same in every retry below: channels skip a message already sent
+        message_id = uuid.uuid4().hex
         event = {
             "event": "bot",
             "text": text,
-            "data": {"custom": {"agent": {"name": agent_name}}},
+            "data": {"custom": {"agent": {"name": agent_name, "message_id": message_id}}},
             "metadata": {"agent": agent_name},
         }
         await self._tracker_events(sender_id, event)
@@ -103,3 +118,13 @@ class RasaRelay:
         path = f"/conversations/{quote(sender_id, safe='')}/trigger_intent"
         body = {"name": CSAT_INTENT, "entities": {"ticket_id": ticket_id}}
         await self._post(path, body, self._params(output_channel="latest"))
+
+    async def conversation_messages(self, sender_id: Text, channel: Optional[Text] = None) -> List[Dict]:
+        """The conversation as chat messages; ConversationNotFound if its latest channel is not `channel`."""
+        path = f"/conversations/{quote(sender_id, safe='')}/tracker"
+        tracker = await self._request("GET", path, self._params())
+        if not isinstance(tracker, dict):
+            raise RelayError(f"Rasa sent no tracker for {path}")
+        if channel is not None and tracker.get("latest_input_channel") != channel:
+            raise ConversationNotFound(sender_id)
+        return messages_from_events(tracker.get("events") or [])

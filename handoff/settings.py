@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Text
+from urllib.parse import urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -56,6 +57,9 @@ class HandoffSettings:
     holidays_file: Path = PROJECT_ROOT / "data" / "holidays.yml"
     canned_replies_file: Path = PROJECT_ROOT / "data" / "canned_replies.yml"
     static_dir: Path = PACKAGE_DIR / "static"
+    # socket.io URL the chat page connects to; empty: http://<host the page came from>:<chat_socket_port>
+    chat_socket_url: Text = ""
+    chat_socket_port: int = 5005
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[Text, Text]] = None) -> "HandoffSettings":
@@ -96,6 +100,8 @@ class HandoffSettings:
             ),
             holidays_file=Path(env.get("HANDOFF_HOLIDAYS_FILE") or cls.holidays_file),
             canned_replies_file=Path(env.get("HANDOFF_CANNED_REPLIES_FILE") or cls.canned_replies_file),
+            chat_socket_url=_chat_socket_url(env),
+            chat_socket_port=_chat_socket_port(env),
         )
 
     @property
@@ -130,6 +136,24 @@ def parse_agent_tokens(value: Text) -> Dict[Text, Text]:
             raise SettingsError(f"HANDOFF_AGENT_TOKENS: expected name:token, got {name.strip()!r}:…")
         tokens[token.strip()] = name.strip()
     return tokens
+
+
+def _chat_socket_url(env: Mapping[Text, Text]) -> Text:
+    """CHAT_SOCKET_URL without a trailing slash; an http(s) URL or empty."""
+    value = (env.get("CHAT_SOCKET_URL") or "").strip().rstrip("/")
+    if value and (urlparse(value).scheme not in ("http", "https") or not urlparse(value).netloc):
+        raise SettingsError(f"CHAT_SOCKET_URL must be an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def _chat_socket_port(env: Mapping[Text, Text]) -> int:
+    """Rasa's port for the chat page: the port of RASA_URL (`python -m bot run` sets it), else RASA_PORT."""
+    rasa_url = env.get("RASA_URL")
+    try:
+        port = urlparse(rasa_url).port if rasa_url else None
+    except ValueError as error:
+        raise SettingsError(f"RASA_URL has a bad port: {rasa_url!r}") from error
+    return port or _number(env, "RASA_PORT", HandoffSettings.chat_socket_port, int, minimum=1, maximum=65535)
 
 
 def _number(env: Mapping[Text, Text], name: Text, default, kind, minimum: float = 0, maximum: float = 1e12):

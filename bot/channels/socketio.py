@@ -1,15 +1,25 @@
-"""socket.io channel: custom payloads as one event, counted sends, never-silent guard."""
+"""socket.io channel: custom payloads as one event, counted sends, never-silent guard, Origin check."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+import logging
+import re
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from bot.channels.guard import never_silent
+
+logger = logging.getLogger(__name__)
+
+
+def parse_origins(value: Any) -> List[Text]:
+    """Origins from a space- or comma-separated string (or a YAML list), without trailing slashes."""
+    items = value if isinstance(value, list) else re.split(r"[\s,]+", str(value or ""))
+    return [str(item).strip().rstrip("/") for item in items if str(item).strip()]
 
 
 class SocketIOChannelOutput(SocketIOOutput):
@@ -24,6 +34,14 @@ class SocketIOChannelOutput(SocketIOOutput):
         self.sent += 1
         await super()._send_message(socket_id, response)
 
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """An agent's reply (text + `custom.agent`) as one event, so the page can name the agent."""
+        custom = message.get("custom")
+        if message.get("text") and isinstance(custom, dict) and custom.get("agent"):
+            await self._send_message(recipient_id, {"text": message["text"], "custom": custom})
+            return
+        await super().send_response(recipient_id, message)
+
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
@@ -32,7 +50,22 @@ class SocketIOChannelOutput(SocketIOOutput):
 
 
 class SocketIOChannel(SocketIOInput):
-    """Rasa's socket.io channel (same name and URL) with the output above and the guard."""
+    """Rasa's socket.io channel (same name and URL) with the output above, the guard and an Origin check.
+
+    Credentials key `cors_allowed_origins`: origins (space- or comma-separated) allowed to connect from a
+    browser; others get 400. Empty: only the socket.io server's own origin.
+    """
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SocketIOChannel":
+        """Rasa's credentials plus `cors_allowed_origins`."""
+        channel = super().from_credentials(credentials)
+        channel.cors_allowed_origins = parse_origins((credentials or {}).get("cors_allowed_origins"))
+        return channel
+
+    def __init__(self, *args: Any, cors_allowed_origins: Optional[List[Text]] = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cors_allowed_origins = list(cors_allowed_origins or [])
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Output used for messages pushed later (agent replies, CSAT request)."""
@@ -45,6 +78,12 @@ class SocketIOChannel(SocketIOInput):
         guarded = never_silent(on_new_message)
         blueprint = super().blueprint(guarded)
         sio = self.sio
+        # Rasa creates the server with cors_allowed_origins=[] (every Origin accepted, no CORS headers);
+        # engineio reads this attribute per request: unlisted Origins get 400, listed ones CORS headers.
+        # None = same origin only (engineio's default), never "accept all".
+        sio.eio.cors_allowed_origins = self.cors_allowed_origins or None
+        origins = " ".join(self.cors_allowed_origins) or "its own origin only"
+        logger.info("socket.io accepts browser connections from %s", origins)
 
         async def handle_message(sid: Text, data: Dict) -> None:
             if self.session_persistence:

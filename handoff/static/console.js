@@ -59,6 +59,7 @@
     selectedId: null,
     ticket: null,
     rendered: { id: null, count: 0, lastKey: null },
+    linked: { id: null, at: 0 }, // last customer-history fetch (other channels of the same customer)
     es: null,
     streamOk: false,
     clockSkew: 0, // server time - browser time, ms
@@ -541,6 +542,9 @@
     state.selectedId = null;
     state.ticket = null;
     state.rendered = { id: null, count: 0, lastKey: null };
+    state.linked = { id: null, at: 0 };
+    $("t-linked").hidden = true;
+    $("t-linked-list").textContent = "";
     $("ticket").hidden = true;
     $("no-ticket").hidden = false;
     $("transcript").textContent = "";
@@ -552,6 +556,8 @@
       state.selectedId = id;
       state.ticket = null;
       $("reply-text").value = "";
+      $("t-linked").hidden = true;
+      $("t-linked-list").textContent = "";
       try { history.replaceState(null, "", "#" + id); } catch (e) { /* file:// etc. */ }
     }
     Object.keys(state.rows).forEach(function (rid) {
@@ -571,7 +577,10 @@
     return api("GET", "/api/tickets/" + encodeURIComponent(id))
       .then(function (data) {
         var t = data && data.ticket ? data.ticket : data;
-        if (seq === state.ticketSeq && id === state.selectedId && t) renderTicket(t);
+        if (seq === state.ticketSeq && id === state.selectedId && t) {
+          renderTicket(t);
+          refreshLinked(false);
+        }
       })
       .catch(function (err) {
         if (err instanceof ApiError && err.status === 401) return;
@@ -584,6 +593,37 @@
         state.ticketBusy = false;
         if (state.ticketDirty) refreshTicket();
       });
+  }
+
+  var CHANNEL_LABELS = { socketio: "Website", facebook: "Messenger", rest: "REST", unknown: "Không rõ" };
+  var LINKED_REFRESH_MS = 15000;
+
+  function refreshLinked(force) {
+    var id = state.selectedId;
+    if (!id || !state.token) return;
+    if (!force && state.linked.id === id && Date.now() - state.linked.at < LINKED_REFRESH_MS) return;
+    state.linked = { id: id, at: Date.now() };
+    return api("GET", "/api/tickets/" + encodeURIComponent(id) + "/customer-history")
+      .then(function (data) { if (id === state.selectedId) renderLinked(data || {}); })
+      .catch(function () { /* the ticket view works without it; retried on the next refresh */ });
+  }
+
+  function renderLinked(data) {
+    var list = Array.isArray(data.conversations) ? data.conversations : [];
+    var box = $("t-linked-list");
+    box.textContent = "";
+    $("t-linked").hidden = list.length === 0;
+    $("t-linked-count").textContent = String(list.length);
+    list.forEach(function (c) {
+      var section = el("section", "linked-conv");
+      var label = CHANNEL_LABELS[c.channel] || c.channel || CHANNEL_LABELS.unknown;
+      section.appendChild(el("h3", "linked-head", label + " · " + c.sender_id));
+      if (c.error) section.appendChild(el("div", "muted", c.error));
+      var messages = Array.isArray(c.messages) ? c.messages : [];
+      if (!messages.length && !c.error) section.appendChild(el("div", "muted", "Chưa có tin nhắn."));
+      messages.forEach(function (m) { section.appendChild(buildMessage(m)); });
+      box.appendChild(section);
+    });
   }
 
   function isMine(t) {

@@ -1,0 +1,156 @@
+"""Channel figures: Messenger webhook → Send API latency, and many website sessions at once."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from typing import Any, Dict, List
+
+import requests
+import socketio
+
+from benchmarks.handoff_bench import summarize
+
+# the website sessions cycle through these (FAQ, promotion, chit-chat: every one gets a reply)
+WEB_MESSAGES = [
+    "phí ship bao nhiêu vậy",
+    "đổi trả trong bao lâu",
+    "cho mình hỏi mã GIAM50K",
+    "hoàn tiền về ví senpay mất bao lâu",
+    "quen mat khau thi lam sao",
+    "cảm ơn nhé",
+]
+
+
+def signed_post(url: str, secret: str, body: Dict[str, Any]) -> requests.Response:
+    """POST a webhook body signed as Meta signs it (X-Hub-Signature-256 over the raw bytes)."""
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+    return requests.post(url, data=raw, headers=headers, timeout=30)
+
+
+def messenger_event(psid: str, text: str, page_id: str = "1234567890") -> Dict[str, Any]:
+    """One text message in the format of Meta's webhook reference."""
+    now = int(time.time() * 1000)
+    return {
+        "object": "page",
+        "entry": [
+            {
+                "id": page_id,
+                "time": now,
+                "messaging": [
+                    {
+                        "sender": {"id": psid},
+                        "recipient": {"id": page_id},
+                        "timestamp": now,
+                        "message": {"mid": f"m_{uuid.uuid4().hex}", "text": text},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def messenger_latency(system, graph, secret: str, n: int = 30) -> Dict[str, float]:
+    """Signed webhook POST → the bot's reply recorded by the Send API stand-in (ms)."""
+    url = f"{system.rasa_url}/webhooks/facebook/webhook"
+    times: List[float] = []
+    for i in range(n):
+        psid = f"9{i:015d}"
+        before = len(graph.sent)
+        start = time.perf_counter()
+        signed_post(
+            url, secret, messenger_event(psid, WEB_MESSAGES[i % len(WEB_MESSAGES)])
+        ).raise_for_status()
+        deadline = time.monotonic() + 30
+        while not any(m.recipient == psid and m.ok for m in list(graph.sent)[before:]):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no Send API call for {psid} within 30 s")
+            time.sleep(0.002)
+        times.append((time.perf_counter() - start) * 1000)
+    return summarize(times)
+
+
+async def _web_session(
+    url: str, deadline: float, think_seconds: float, stats: Dict[str, Any], index: int
+) -> None:
+    """One customer: send, wait for the reply, pause, repeat until the deadline."""
+    client = socketio.AsyncClient(reconnection=True)
+    session_id = uuid.uuid4().hex
+    replies: "asyncio.Queue[Dict[str, Any]]" = asyncio.Queue()
+    confirmed = asyncio.Event()
+    client.on("bot_uttered", replies.put)
+    client.on("session_confirm", lambda _data: confirmed.set())
+    await client.connect(url, transports=["websocket"], socketio_path="socket.io")
+    stats["sessions"][session_id] = 0
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), 30)
+        turn = 0
+        while time.monotonic() < deadline:
+            text = WEB_MESSAGES[(index + turn) % len(WEB_MESSAGES)]
+            turn += 1
+            start = time.perf_counter()
+            await client.emit("user_uttered", {"message": text, "session_id": session_id})
+            stats["sent"] += 1
+            stats["sessions"][session_id] += 1
+            try:
+                await asyncio.wait_for(replies.get(), 60)
+            except asyncio.TimeoutError:
+                stats["lost"] += 1
+                continue
+            stats["latency_ms"].append((time.perf_counter() - start) * 1000)
+            # the bot may answer in several messages: drain them before the next question
+            await asyncio.sleep(think_seconds)
+            while not replies.empty():
+                replies.get_nowait()
+                stats["extra_messages"] += 1
+    finally:
+        await client.disconnect()
+
+
+def website_sessions(
+    system, clients: int = 100, seconds: float = 60.0, think_seconds: float = 1.0
+) -> Dict[str, Any]:
+    """`clients` socket.io customers for `seconds`: messages sent, answered, lost, latency."""
+    stats: Dict[str, Any] = {"sent": 0, "lost": 0, "extra_messages": 0, "latency_ms": [], "sessions": {}}
+
+    async def run() -> None:
+        deadline = time.monotonic() + seconds
+        await asyncio.gather(
+            *[
+                _web_session(system.rasa_url, deadline, think_seconds, stats, index)
+                for index in range(clients)
+            ]
+        )
+
+    started = time.monotonic()
+    asyncio.run(run())
+    elapsed = time.monotonic() - started
+    answered = len(stats["latency_ms"])
+    # every message the customers sent must be in their conversation, once
+    in_tracker = 0
+    for session_id in stats["sessions"]:
+        tracker = requests.get(
+            f"{system.rasa_url}/conversations/{session_id}/tracker",
+            params={"token": system.rasa_auth_token},
+            timeout=30,
+        ).json()
+        in_tracker += sum(1 for event in tracker.get("events", []) if event.get("event") == "user")
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "think_seconds": think_seconds,
+        "sent": stats["sent"],
+        "answered": answered,
+        "lost": stats["lost"],
+        "in_tracker": in_tracker,
+        "extra_messages": stats["extra_messages"],
+        "answered_per_s": answered / elapsed,
+        "latency_ms": summarize(stats["latency_ms"]),
+    }
