@@ -5,6 +5,7 @@ import pytest
 
 from bot.services import System, free_port
 from bot.settings import PROJECT_ROOT, Settings
+from tests.browser import headless_chromium
 from tests.graph_stand_in import GraphStandIn
 
 MODEL = PROJECT_ROOT / "models" / "senmart.tar.gz"
@@ -45,3 +46,10 @@ def system(tmp_path_factory, graph):
     )
     with System(settings) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def driver():
+    """Headless Chromium for the page tests (browser and performance logs kept)."""
+    with headless_chromium(log_types=("browser", "performance")) as browser:
+        yield browser

@@ -3,20 +3,13 @@ socket.io channel, the action server, the handoff service and an agent on the HT
 
 import json
 import re
-import shutil
-import tempfile
 import time
 
-import pytest
 import requests
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 SESSION_KEY = "senmart.chat.session_id"
 XSS = "<img src=x onerror=window.__xss=1>"
 LAN = {"Authorization": "Bearer token-lan"}
@@ -27,35 +20,6 @@ AGENT_TEXT = (
     "Chào bạn, mình là <b>Lan</b>.\n"
     "Bạn xem chính sách tại https://senmart.vn/doi-tra. Đừng mở javascript:alert(1) nhé."
 )
-
-
-@pytest.fixture(scope="module")
-def driver():
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail("chromium / chromedriver not installed: run `make browser-deps` (make test does it)")
-    profile = tempfile.mkdtemp(prefix="chat-chrome-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1366,768",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        yield browser
-    finally:
-        browser.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def page_url(system):

@@ -3,11 +3,12 @@ conversations, and the agent console shows the website history on the Messenger 
 
 import random
 
+import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from .test_chat_browser import driver, open_chat, session_id, wait  # noqa: F401 (fixture)
+from .test_chat_browser import open_chat, session_id, wait
 from .test_messenger import api, delivery, new_psid, post, text_event, wait_for
 
 
@@ -26,17 +27,29 @@ def chat(browser, text, answers_before):
     return browser.find_elements(By.CSS_SELECTOR, ".msg.bot:not(.intro)")[-1].text
 
 
-def messenger_ticket(system, psid):
-    """The open ticket of a Messenger conversation, once the handoff created it."""
+@pytest.fixture()
+def messenger_ticket(system):
+    """`messenger_ticket(psid)`: the open ticket of a Messenger conversation once the handoff created it;
+    every ticket found is handed back to the bot after the test (other tests expect an empty queue)."""
+    found = []
 
-    def find():
-        tickets = api(system, "GET", "/api/tickets", params={"status": "open"}).json()["tickets"]
-        return next((t for t in tickets if t["sender_id"] == psid), None)
+    def ticket_of(psid):
+        def find():
+            tickets = api(system, "GET", "/api/tickets", params={"status": "open"}).json()["tickets"]
+            return next((t for t in tickets if t["sender_id"] == psid), None)
 
-    return wait_for(find, timeout=30)
+        ticket = wait_for(find, timeout=30)
+        found.append(ticket["id"])
+        return ticket
+
+    yield ticket_of
+    for ticket_id in found:
+        assert api(system, "POST", f"/api/tickets/{ticket_id}/return-to-bot").status_code == 200
 
 
-def test_phone_on_web_and_messenger_links_the_histories_for_the_agent(system, graph, driver):  # noqa: F811
+def test_phone_on_web_and_messenger_links_the_histories_for_the_agent(
+    system, graph, driver, messenger_ticket
+):
     phone = new_phone()
     open_chat(driver, system)
     web_session = session_id(driver)
@@ -50,7 +63,7 @@ def test_phone_on_web_and_messenger_links_the_histories_for_the_agent(system, gr
         == 200
     )
     assert post(system, delivery([text_event(psid, "cho mình gặp nhân viên")])).status_code == 200
-    ticket = messenger_ticket(system, psid)
+    ticket = messenger_ticket(psid)
     assert ticket["channel"] == "facebook"
 
     def linked_history():
@@ -80,10 +93,10 @@ def test_phone_on_web_and_messenger_links_the_histories_for_the_agent(system, gr
     assert "25.000đ" in linked.text
 
 
-def test_customer_history_of_an_unlinked_ticket_is_empty_and_unknown_ids_404(system):
+def test_customer_history_of_an_unlinked_ticket_is_empty_and_unknown_ids_404(system, messenger_ticket):
     psid = new_psid()
     assert post(system, delivery([text_event(psid, "cho mình gặp nhân viên")])).status_code == 200
-    ticket = messenger_ticket(system, psid)
+    ticket = messenger_ticket(psid)
     body = api(system, "GET", f"/api/tickets/{ticket['id']}/customer-history").json()
     assert body == {"ticket_id": ticket["id"], "profile_id": None, "conversations": []}
     assert api(system, "GET", "/api/tickets/KN-20000101-9999/customer-history").status_code == 404

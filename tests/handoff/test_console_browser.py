@@ -4,20 +4,16 @@ Uses the `api` fixture of tests/handoff/conftest.py: `python -m handoff` on a fr
 Redis and a recording stand-in for Rasa's HTTP API.
 """
 
-import shutil
-import tempfile
 import time
 
 import pytest
-from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+from tests.browser import headless_chromium
+
 SCRIPT = "<script>alert(1)</script>"
 IMG = '<img src=x onerror="window.__xss=1">'
 SCREENSHOT = "/tmp/console.png"
@@ -25,31 +21,8 @@ SCREENSHOT = "/tmp/console.png"
 
 @pytest.fixture(scope="module")
 def driver():
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail("chromium / chromedriver not installed: run `make browser-deps` (make test does it)")
-    profile = tempfile.mkdtemp(prefix="console-chrome-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1366,768",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with headless_chromium() as browser:
         yield browser
-    finally:
-        browser.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def wait(browser, timeout=5.0):
