@@ -3,12 +3,13 @@ socket.io channel, the action server, the handoff service and an agent on the HT
 
 import json
 import re
-import time
 
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.polling import wait_for
 
 SESSION_KEY = "senmart.chat.session_id"
 XSS = "<img src=x onerror=window.__xss=1>"
@@ -100,16 +101,6 @@ def agent_api(system, method, path, **kwargs):
     return response.json()
 
 
-def poll(check, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
-
-
 def test_faq_answer_over_polling_then_websocket(driver, system):
     network_events(driver)  # forget earlier traffic
     open_chat(driver, system)
@@ -167,7 +158,7 @@ def test_handoff_agent_reply_reload_and_csat(driver, system):
         assert not driver.find_element(By.ID, "typing").is_displayed()  # nobody types while we wait
         wait_for_bubble(driver, "bot", lambda t: ticket_id in t)  # the bot's own handoff message
 
-        ticket = poll(lambda: open_ticket_of(system, sid))
+        ticket = wait_for(lambda: open_ticket_of(system, sid), timeout=15)
         assert ticket["id"] == ticket_id and ticket["channel"] == "socketio"
         agent_api(system, "POST", f"/api/tickets/{ticket_id}/messages", json={"text": AGENT_TEXT})
         wait(driver).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#messages .msg.agent"))
@@ -211,10 +202,11 @@ def test_handoff_agent_reply_reload_and_csat(driver, system):
         wait_for_bubble(driver, "bot", lambda t: t.startswith("Bạn có góp ý gì thêm cho SenMart"))
         say(driver, "Nhân viên hỗ trợ nhanh")
         wait_for_bubble(driver, "bot", lambda t: t == THANKS_4)
-        final = poll(
+        final = wait_for(
             lambda: (lambda t: t if t["csat"]["rating"] == 4 else None)(
                 agent_api(system, "GET", f"/api/tickets/{ticket_id}")
-            )
+            ),
+            timeout=15,
         )
         assert final["csat"]["comment"] == "Nhân viên hỗ trợ nhanh"
         ticket = None

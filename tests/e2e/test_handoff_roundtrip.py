@@ -1,11 +1,12 @@
 """Full handoff round trip with the real services: a socket.io customer and an agent on the HTTP API."""
 
 import queue
-import time
 import uuid
 
 import requests
 import socketio
+
+from tests.polling import wait_for
 
 AGENT = {"Authorization": "Bearer token-lan"}
 
@@ -46,16 +47,6 @@ class Customer:
 def api(system, method, path, **kwargs):
     kwargs.setdefault("headers", AGENT)
     return requests.request(method, system.handoff_url + path, timeout=15, **kwargs)
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_full_round_trip(system):

@@ -15,6 +15,7 @@ import redis
 import requests
 
 from bot.channels.facebook import ATTACHMENT_REPLY, STICKER_REPLY
+from tests.polling import wait_for
 
 from .conftest import FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN, FB_VERIFY_TOKEN
 
@@ -97,16 +98,6 @@ def user_events(system, psid):
 def api(system, method, path, **kwargs):
     headers = {"Authorization": f"Bearer {system.admin_token}"}
     return requests.request(method, system.handoff_url + path, headers=headers, timeout=30, **kwargs)
-
-
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 # -- verification handshake ------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import json
 import os
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -254,14 +253,3 @@ async def aredis(redis_server, redis_client):
 @pytest.fixture()
 async def store(aredis, hours, clock) -> TicketStore:
     return TicketStore(aredis, hours, lease_seconds=300, retention_seconds=180 * 86400, clock=clock)
-
-
-def wait_for(check, timeout: float = 10.0, interval: float = 0.05):
-    """Poll until check() returns something truthy; return it (AssertionError on timeout)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")

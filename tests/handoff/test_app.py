@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 import requests
 
 from handoff.settings import PACKAGE_DIR
+from tests.polling import wait_for
 
-from .conftest import ADMIN_TOKEN, LAN_TOKEN, MINH_TOKEN, RASA_TOKEN, SERVICE_TOKEN, Api, wait_for
+from .conftest import ADMIN_TOKEN, LAN_TOKEN, MINH_TOKEN, RASA_TOKEN, SERVICE_TOKEN, Api
 from .test_metrics import check_exposition
 
 TICKET_ID = re.compile(r"^KN-(\d{8})-(\d{4})$")

@@ -7,8 +7,9 @@ import redis
 import requests
 
 from bot.services import Process, embedded_redis_command, free_port, wait_until
+from tests.polling import wait_for
 
-from .conftest import LAN_TOKEN, Api, wait_for
+from .conftest import LAN_TOKEN, Api
 
 
 @pytest.fixture()

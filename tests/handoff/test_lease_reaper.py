@@ -2,7 +2,9 @@
 
 import time
 
-from .conftest import LAN_TOKEN, MINH_TOKEN, Api, wait_for
+from tests.polling import wait_for
+
+from .conftest import LAN_TOKEN, MINH_TOKEN, Api
 
 
 def test_unrenewed_claim_returns_to_the_queue(api, start_service):
