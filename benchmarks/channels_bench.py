@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
 import hashlib
 import hmac
 import json
+import queue
+import threading
 import time
 import uuid
 from typing import Any, Dict, List
@@ -76,61 +78,72 @@ def messenger_latency(system, graph, secret: str, n: int = 30) -> Dict[str, floa
     return summarize(times)
 
 
-async def _web_session(
-    url: str, deadline: float, think_seconds: float, stats: Dict[str, Any], index: int
-) -> None:
-    """One customer: send, wait for the reply, pause, repeat until the deadline."""
-    client = socketio.AsyncClient(reconnection=True)
+def _web_session(url: str, deadline: float, think_seconds: float, stats: Dict[str, Any], index: int) -> None:
+    """One customer over a WebSocket: send, wait for the reply, pause, repeat until the deadline.
+
+    Sync clients in threads: python-engineio's asyncio WebSocket client needs aiohttp >= 3.10, Rasa 3.6
+    pins 3.9."""
+    client = socketio.Client(reconnection=False)
     session_id = uuid.uuid4().hex
-    replies: "asyncio.Queue[Dict[str, Any]]" = asyncio.Queue()
-    confirmed = asyncio.Event()
+    replies: "queue.Queue[Dict[str, Any]]" = queue.Queue()
+    confirmed = threading.Event()
     client.on("bot_uttered", replies.put)
     client.on("session_confirm", lambda _data: confirmed.set())
-    await client.connect(url, transports=["websocket"], socketio_path="socket.io")
-    stats["sessions"][session_id] = 0
+    client.connect(url, transports=["websocket"], socketio_path="socket.io", wait_timeout=30)
+    with stats["lock"]:
+        stats["sessions"][session_id] = 0
     try:
-        await client.emit("session_request", {"session_id": session_id})
-        await asyncio.wait_for(confirmed.wait(), 30)
+        client.emit("session_request", {"session_id": session_id})
+        if not confirmed.wait(30):
+            raise RuntimeError("no session_confirm within 30 s")
         turn = 0
         while time.monotonic() < deadline:
             text = WEB_MESSAGES[(index + turn) % len(WEB_MESSAGES)]
             turn += 1
             start = time.perf_counter()
-            await client.emit("user_uttered", {"message": text, "session_id": session_id})
-            stats["sent"] += 1
-            stats["sessions"][session_id] += 1
+            client.emit("user_uttered", {"message": text, "session_id": session_id})
+            with stats["lock"]:
+                stats["sent"] += 1
+                stats["sessions"][session_id] += 1
             try:
-                await asyncio.wait_for(replies.get(), 60)
-            except asyncio.TimeoutError:
-                stats["lost"] += 1
+                replies.get(timeout=60)
+            except queue.Empty:
+                with stats["lock"]:
+                    stats["lost"] += 1
                 continue
-            stats["latency_ms"].append((time.perf_counter() - start) * 1000)
+            with stats["lock"]:
+                stats["latency_ms"].append((time.perf_counter() - start) * 1000)
             # the bot may answer in several messages: drain them before the next question
-            await asyncio.sleep(think_seconds)
+            time.sleep(think_seconds)
             while not replies.empty():
                 replies.get_nowait()
-                stats["extra_messages"] += 1
+                with stats["lock"]:
+                    stats["extra_messages"] += 1
     finally:
-        await client.disconnect()
+        client.disconnect()
 
 
 def website_sessions(
     system, clients: int = 100, seconds: float = 60.0, think_seconds: float = 1.0
 ) -> Dict[str, Any]:
     """`clients` socket.io customers for `seconds`: messages sent, answered, lost, latency."""
-    stats: Dict[str, Any] = {"sent": 0, "lost": 0, "extra_messages": 0, "latency_ms": [], "sessions": {}}
-
-    async def run() -> None:
-        deadline = time.monotonic() + seconds
-        await asyncio.gather(
-            *[
-                _web_session(system.rasa_url, deadline, think_seconds, stats, index)
-                for index in range(clients)
-            ]
-        )
-
+    stats: Dict[str, Any] = {
+        "sent": 0,
+        "lost": 0,
+        "extra_messages": 0,
+        "latency_ms": [],
+        "sessions": {},
+        "lock": threading.Lock(),
+    }
     started = time.monotonic()
-    asyncio.run(run())
+    deadline = started + seconds
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        jobs = [
+            pool.submit(_web_session, system.rasa_url, deadline, think_seconds, stats, index)
+            for index in range(clients)
+        ]
+        for job in jobs:
+            job.result()
     elapsed = time.monotonic() - started
     answered = len(stats["latency_ms"])
     # every message the customers sent must be in their conversation, once

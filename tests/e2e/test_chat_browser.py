@@ -329,7 +329,8 @@ def test_history_unavailable_shows_a_notice_and_chat_still_works(driver, system)
 def test_socketio_refuses_foreign_origins(system):
     url = f"http://127.0.0.1:{system.settings.rasa_port}/socket.io/?EIO=4&transport=polling"
     port = system.settings.handoff_port
-    for origin in ("http://evil.example", f"http://localhost:{port + 1}", f"https://localhost:{port}"):
+    other = next(p for p in (port + 1, port + 2) if p != system.settings.rasa_port)
+    for origin in ("http://evil.example", f"http://localhost:{other}", f"https://localhost:{port}"):
         refused = requests.get(url, headers={"Origin": origin}, timeout=10)
         assert refused.status_code == 400, origin
         assert "Access-Control-Allow-Origin" not in refused.headers
