@@ -78,7 +78,7 @@ def relay_latency(system, agent_headers: Dict[str, str], n: int = 30) -> Dict[st
     client = socketio.Client(reconnection=False)
     client.on("bot_uttered", lambda data: inbox.put(data))
     client.on("session_confirm", lambda data: confirmed.put(data))
-    client.connect(system.rasa_url, transports=["polling"])
+    client.connect(system.rasa_url, transports=["websocket"])
     client.emit("session_request", {"session_id": session})
     confirmed.get(timeout=10)
     client.emit("user_uttered", {"message": "cho mình gặp nhân viên", "session_id": session})

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import secrets
 import time
@@ -274,7 +275,8 @@ class AtomicRedisLockStore(LockStore):
         `wait_time_in_seconds` (Rasa's polling interval) is accepted and ignored: waiters are woken.
         """
         keys = self.keys(conversation_id)
-        token = secrets.token_hex(16)
+        # the holder's pid in its token: `queue()` tells operators (and tests) which worker holds a lock
+        token = f"{os.getpid()}-{secrets.token_hex(12)}"
         heartbeat: Optional[asyncio.Task] = None
         try:
             started = time.monotonic()

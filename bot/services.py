@@ -21,6 +21,10 @@ from bot.settings import PROJECT_ROOT, RedisTarget, Settings
 logger = logging.getLogger(__name__)
 
 
+# what each Rasa worker logs once its model is loaded (rasa/core/run.py)
+RASA_READY = b"Rasa server is up and running."
+
+
 class ServiceError(RuntimeError):
     """A service did not start; the message says which and where its log is."""
 
@@ -180,6 +184,15 @@ class System:
         env["HANDOFF_ADMIN_TOKEN"] = self.admin_token
         env["HANDOFF_SERVICE_TOKEN"] = self.service_token
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        workers = self.settings.rasa_workers
+        env["SANIC_WORKERS"] = str(workers)  # Rasa honours it with a Redis lock store
+        env["LOCK_TTL_SECONDS"] = f"{self.settings.lock_ttl_seconds:g}"
+        if workers > 1:
+            # TensorFlow starts one thread per core in every worker: cap them so workers share the cores
+            per_worker = max(1, (os.cpu_count() or 1) // workers)
+            env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", str(per_worker))
+            env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
+            env.setdefault("OMP_NUM_THREADS", str(per_worker))
         # Messenger: Rasa cannot expand unset ${VARS} in credentials.yml; empty = the channel refuses requests
         env.setdefault("FB_VERIFY_TOKEN", "")
         env.setdefault("FB_APP_SECRET", "")
@@ -241,11 +254,14 @@ class System:
         wait_until(lambda: requests.get(url, timeout=2).ok, "Action server", process, timeout=90)
         return process
 
-    def start_rasa(self) -> Process:
-        """rasa run with the trained model, REST + socket.io channels, HTTP API with a token."""
+    def start_rasa(self, port: Optional[int] = None, name: Text = "rasa") -> Process:
+        """rasa run with the trained model, REST + socket.io channels, HTTP API with a token.
+
+        Another `port` starts one more Rasa instance on the same Redis (what a second machine would run).
+        """
         if not self.settings.model_path.exists():
             raise ServiceError(f"No trained model at {self.settings.model_path}: run `make train` first.")
-        port = self.settings.rasa_port
+        port = port or self.settings.rasa_port
         command = [
             sys.executable,
             "-m",
@@ -263,10 +279,21 @@ class System:
             # `=` form: a token starting with "-" would otherwise be read as an option
             f"--auth-token={self.rasa_auth_token}",
         ]
-        process = Process("rasa", command, self.log_dir / "rasa.log", self.env())
+        log_path = self.log_dir / f"{name}.log"
+        log_start = log_path.stat().st_size if log_path.exists() else 0
+        process = Process(name, command, log_path, self.env())
         self.processes.append(process)
         url = f"http://127.0.0.1:{port}/"
         wait_until(lambda: requests.get(url, timeout=2).ok, "Rasa server", process, timeout=300)
+        # the port answers once one worker has loaded the model: wait for every worker
+        workers = self.settings.rasa_workers
+
+        def all_workers_up() -> bool:
+            with open(log_path, "rb") as log:
+                log.seek(log_start)
+                return log.read().count(RASA_READY) >= workers
+
+        wait_until(all_workers_up, f"Rasa's {workers} workers", process, timeout=300)
         return process
 
     def start(self) -> "System":

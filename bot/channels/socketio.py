@@ -10,10 +10,13 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+from socketio import AsyncRedisManager
 
 from bot.channels.guard import never_silent
 
 logger = logging.getLogger(__name__)
+
+SOCKETIO_CHANNEL = "senmart:socketio"  # Redis pub/sub channel shared by every Rasa worker and instance
 
 
 def parse_origins(value: Any) -> List[Text]:
@@ -52,20 +55,31 @@ class SocketIOChannelOutput(SocketIOOutput):
 class SocketIOChannel(SocketIOInput):
     """Rasa's socket.io channel (same name and URL) with the output above, the guard and an Origin check.
 
-    Credentials key `cors_allowed_origins`: origins (space- or comma-separated) allowed to connect from a
-    browser; others get 400. Empty: only the socket.io server's own origin.
+    Credentials keys: `cors_allowed_origins`: origins (space- or comma-separated) allowed to connect from a
+    browser; others get 400. Empty: only the socket.io server's own origin. `redis_url`: emits go through
+    Redis pub/sub (python-socketio's AsyncRedisManager), so a reply emitted by any Rasa worker or instance
+    (an agent's reply relayed through the HTTP API, a turn handled elsewhere) reaches the customer's socket
+    on whichever worker holds it. Empty: emits stay in this process.
     """
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SocketIOChannel":
-        """Rasa's credentials plus `cors_allowed_origins`."""
+        """Rasa's credentials plus `cors_allowed_origins` and `redis_url`."""
         channel = super().from_credentials(credentials)
         channel.cors_allowed_origins = parse_origins((credentials or {}).get("cors_allowed_origins"))
+        channel.redis_url = str((credentials or {}).get("redis_url") or "")
         return channel
 
-    def __init__(self, *args: Any, cors_allowed_origins: Optional[List[Text]] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        cors_allowed_origins: Optional[List[Text]] = None,
+        redis_url: Text = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.cors_allowed_origins = list(cors_allowed_origins or [])
+        self.redis_url = redis_url
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Output used for messages pushed later (agent replies, CSAT request)."""
@@ -84,6 +98,12 @@ class SocketIOChannel(SocketIOInput):
         sio.eio.cors_allowed_origins = self.cors_allowed_origins or None
         origins = " ".join(self.cors_allowed_origins) or "its own origin only"
         logger.info("socket.io accepts browser connections from %s", origins)
+        if self.redis_url:
+            # Rasa builds the server with the in-process manager; swap it before any client connects
+            # (the server initialises its manager on the first connection)
+            manager = AsyncRedisManager(self.redis_url, channel=SOCKETIO_CHANNEL)
+            manager.set_server(sio)
+            sio.manager = manager
 
         async def handle_message(sid: Text, data: Dict) -> None:
             if self.session_persistence:

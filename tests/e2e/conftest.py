@@ -35,6 +35,8 @@ def system(tmp_path_factory, graph):
         redis_url=None,
         var_dir=tmp_path_factory.mktemp("var"),
         model_path=MODEL,
+        rasa_workers=2,  # several workers, as `make run` starts on this 2-core machine (test_workers.py)
+        lock_ttl_seconds=5.0,  # the crash bound test_workers.py measures
         extra_env={
             "SENMART_TODAY": "2026-11-23",
             "HANDOFF_AGENT_TOKENS": "lan:token-lan,minh:token-minh",

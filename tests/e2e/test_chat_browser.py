@@ -101,7 +101,7 @@ def agent_api(system, method, path, **kwargs):
     return response.json()
 
 
-def test_faq_answer_over_polling_then_websocket(driver, system):
+def test_faq_answer_over_a_websocket(driver, system):
     network_events(driver)  # forget earlier traffic
     open_chat(driver, system)
     sid = session_id(driver)
@@ -117,23 +117,11 @@ def test_faq_answer_over_polling_then_websocket(driver, system):
     assert not driver.find_element(By.ID, "typing").is_displayed()
     assert driver.find_element(By.ID, "input").get_attribute("value") == ""
 
-    # socket.io first polled with the page's Origin allowed, then upgraded to a WebSocket (101)
-    origin = f"http://localhost:{system.settings.handoff_port}"
+    # socket.io over one WebSocket (101), no long-polling: the session stays on one Rasa worker
     rasa = f"localhost:{system.settings.rasa_port}/socket.io/"
     events = network_events(driver)
-    polls = [
-        p["response"]
-        for m, p in events
-        if m == "Network.responseReceived"
-        and rasa in p["response"]["url"]
-        and "transport=polling" in p["response"]["url"]
-    ]
-    assert polls and all(r["status"] == 200 for r in polls)
-    allowed = {
-        r["headers"].get("Access-Control-Allow-Origin") or r["headers"].get("access-control-allow-origin")
-        for r in polls
-    }
-    assert allowed == {origin}
+    polls = [p for m, p in events if m == "Network.responseReceived" and rasa in p["response"]["url"]]
+    assert polls == []
     upgrades = [p for m, p in events if m == "Network.webSocketHandshakeResponseReceived"]
     assert [u["response"]["status"] for u in upgrades] == [101]
     assert javascript_errors(driver) == []

@@ -21,7 +21,7 @@ class Customer:
         self.client = socketio.Client(reconnection=False)
         self.client.on("bot_uttered", lambda data: self.inbox.put(data))
         self.client.on("session_confirm", lambda data: confirmed.put(data))
-        self.client.connect(system.rasa_url, transports=["polling"])
+        self.client.connect(system.rasa_url, transports=["websocket"])
         self.client.emit("session_request", {"session_id": self.session_id})
         confirmed.get(timeout=10)
 

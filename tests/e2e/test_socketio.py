@@ -18,7 +18,7 @@ def test_socketio_session_gets_bot_reply(system):
     client.on("bot_uttered", lambda data: replies.put(data))
     client.on("session_confirm", lambda data: confirmed.put(data))
     client.connect(
-        f"http://127.0.0.1:{system.settings.rasa_port}", transports=["polling"], socketio_path="socket.io"
+        f"http://127.0.0.1:{system.settings.rasa_port}", transports=["websocket"], socketio_path="socket.io"
     )
     try:
         client.emit("session_request", {"session_id": session_id})

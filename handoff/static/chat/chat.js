@@ -398,7 +398,9 @@
   function connect(config) {
     const socket = window.io(config.socket_url, {
       path: config.socket_path || "/socket.io/",
-      transports: ["polling", "websocket"],
+      // WebSocket first: one connection stays on one Rasa worker (Engine.IO long-polling would spread a
+      // session's requests over several workers); polling only where WebSockets are blocked
+      transports: ["websocket", "polling"],
       reconnectionDelayMax: 10000,
     });
     state.socket = socket;

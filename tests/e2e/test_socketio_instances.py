@@ -1,0 +1,91 @@
+"""socket.io across Rasa instances: a reply emitted by another Rasa process (an agent's reply relayed through
+that instance's HTTP API) reaches the customer's socket, through Redis pub/sub (credentials `redis_url`)."""
+
+import queue
+import uuid
+
+import pytest
+import requests
+import socketio
+
+from bot.services import free_port
+
+
+@pytest.fixture(scope="module")
+def second_rasa(system):
+    """A second Rasa server on the same Redis, as a second machine would run it."""
+    port = free_port()
+    process = system.start_rasa(port=port, name="rasa-b")
+    yield f"http://127.0.0.1:{port}"
+    process.stop()
+    system.processes.remove(process)
+
+
+def connect(base_url):
+    """A website customer on one Rasa instance (websocket, as the chat page): (client, session, inbox)."""
+    client = socketio.Client(reconnection=False)
+    inbox: "queue.Queue[dict]" = queue.Queue()
+    confirmed: "queue.Queue[dict]" = queue.Queue()
+    client.on("bot_uttered", inbox.put)
+    client.on("session_confirm", confirmed.put)
+    client.connect(base_url, transports=["websocket"], socketio_path="socket.io")
+    session = uuid.uuid4().hex
+    client.emit("session_request", {"session_id": session})
+    confirmed.get(timeout=10)
+    return client, session, inbox
+
+
+def next_text(inbox, timeout=15):
+    while True:
+        message = inbox.get(timeout=timeout)
+        if message.get("text"):
+            return message
+
+
+def relay(base_url, token, session, text, agent="lan"):
+    """What the handoff service does for an agent's reply, sent to the given instance."""
+    response = requests.post(
+        f"{base_url}/conversations/{session}/tracker/events",
+        params={"execute_side_effects": "true", "output_channel": "latest", "token": token},
+        json={
+            "event": "bot",
+            "text": text,
+            "data": {"custom": {"agent": {"name": agent, "message_id": uuid.uuid4().hex}}},
+            "metadata": {"agent": agent},
+        },
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_agent_reply_relayed_through_another_instance_reaches_the_socket(system, second_rasa):
+    client, session, inbox = connect(system.rasa_url)
+    try:
+        client.emit("user_uttered", {"message": "phí ship bao nhiêu vậy", "session_id": session})
+        assert "25.000đ" in next_text(inbox)["text"]
+        for i in range(3):
+            relay(second_rasa, system.rasa_auth_token, session, f"Nhân viên trả lời lần {i + 1}")
+            message = next_text(inbox)
+            assert message["text"] == f"Nhân viên trả lời lần {i + 1}"
+            assert message["custom"]["agent"]["name"] == "lan"
+        assert inbox.empty()  # each reply once, not once per instance
+    finally:
+        client.disconnect()
+
+
+def test_customers_on_both_instances_get_their_own_replies_only(system, second_rasa):
+    on_a, session_a, inbox_a = connect(system.rasa_url)
+    on_b, session_b, inbox_b = connect(second_rasa)
+    try:
+        # a first message makes socketio the conversation's latest channel (what output_channel=latest uses)
+        for client, session, inbox in ((on_a, session_a, inbox_a), (on_b, session_b, inbox_b)):
+            client.emit("user_uttered", {"message": "chào shop", "session_id": session})
+            next_text(inbox)
+        relay(system.rasa_url, system.rasa_auth_token, session_b, "Gửi khách ở máy B qua máy A")
+        relay(second_rasa, system.rasa_auth_token, session_a, "Gửi khách ở máy A qua máy B")
+        assert next_text(inbox_b)["text"] == "Gửi khách ở máy B qua máy A"
+        assert next_text(inbox_a)["text"] == "Gửi khách ở máy A qua máy B"
+        assert inbox_a.empty() and inbox_b.empty()
+    finally:
+        on_a.disconnect()
+        on_b.disconnect()
