@@ -152,6 +152,7 @@ def serve_and_measure(model: Path, conversations: int) -> Dict[str, object]:
         embedded_redis_port=free_port(),
         var_dir=OUT / f"var-{model.stem}",
         model_path=model,
+        rasa_workers=1,  # the pipelines are compared in one process; workers are the scale part
         extra_env={"SENMART_TODAY": "2026-11-23"},
     )
     system = System(settings)
@@ -246,7 +247,7 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=12, help="conversations per client at 1 client")
     parser.add_argument(
         "--parts",
-        default="pipelines,handoff,channels",
+        default="pipelines,handoff,channels,scale",
         help="comma-separated parts to measure; the others are kept from the last var/bench/results.json",
     )
     args = parser.parse_args()
@@ -277,6 +278,17 @@ def main() -> int:
             print(f"[{part}] measuring...", flush=True)
             results[part] = {**measure(model), "date": dt.date.today().isoformat()}
             print(f"[{part}] {json.dumps(results[part], default=float)}", flush=True)
+    if "scale" in parts:
+        from benchmarks.scale_bench import scale_measure
+
+        for name, config in (("ours", "config.yml"), ("default", "benchmarks/default_config.yml")):
+            if not (OUT / f"{name}.tar.gz").exists():
+                print(f"[scale] training {name}...", flush=True)
+                train(config, name)
+        results["scale"] = {
+            **scale_measure(OUT / "ours.tar.gz", OUT / "default.tar.gz"),
+            "date": dt.date.today().isoformat(),
+        }
     saved.write_text(json.dumps(results, indent=2, default=float))
     RESULTS.write_text(render(results), encoding="utf-8")
     print(f"Written {RESULTS}")
@@ -295,6 +307,8 @@ def render(r: Dict[str, Dict]) -> str:
         sections.append(render_handoff(r["handoff"]))
     if "channels" in r:
         sections.append(render_channels(r["channels"]))
+    if "scale" in r:
+        sections.append(render_scale(r["scale"]))
     return "\n".join(sections)
 
 
@@ -429,3 +443,62 @@ each customer asking again {web['think_seconds']:.0f} s after each answer: {web[
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def render_scale(s: Dict) -> str:
+    """Stock Rasa vs ours with 1 and N workers."""
+    configs = [
+        ("stock", "Stock Rasa (default pipeline, Rasa's Redis stores, 1 process)"),
+        ("ours_1", "Ours, 1 worker"),
+        ("ours_n", f"Ours, {s['ours_n']['workers']} workers"),
+    ]
+    rows = []
+    for key, label in configs:
+        c = s[key]
+        for clients in (1, 8, 32):
+            m = c[f"c{clients}"]
+            rows.append(
+                f"| {label} | {clients} | {m['msg_per_s']:.1f} | {m['p50']:.0f} | {m['p95']:.0f} | "
+                f"{m['p99']:.0f} | {m['errors']} |"
+            )
+    table = "\n".join(rows)
+    long_rows = "\n".join(
+        f"| {label} | {s[key]['long']['turn10_p95']:.0f} ms | {s[key]['long']['turn100_p95']:.0f} ms | "
+        f"{s[key]['long']['turn100_p95'] / s[key]['long']['turn10_p95']:.2f}× | {s[key]['rss_mb']:.0f} MB |"
+        for key, label in configs
+    )
+    stock, one, many = s["stock"], s["ours_1"], s["ours_n"]
+    ratio_8 = many["c8"]["msg_per_s"] / stock["c8"]["msg_per_s"]
+    ratio_p95 = one["c1"]["p95"] / stock["c1"]["p95"]
+    ratio_long = many["long"]["turn100_p95"] / many["long"]["turn10_p95"]
+    errors = sum(s[k][f"c{c}"]["errors"] for k, _ in configs for c in (1, 8, 32))
+    errors += sum(s[k]["long"]["errors"] for k, _ in configs)
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    return f"""## Scale (REST, one run){measured_on(s)}
+
+Same machine ({s['cores']} cores), same data, the same 10-turn conversation per customer; the load
+generator runs on the same cores. Stock = Rasa's default pipeline with Rasa's own `RedisTrackerStore`
+and `RedisLockStore` in one process; ours = `config.yml`, `bot.tracker_store.AppendOnlyRedisTrackerStore`,
+`bot.lock_store.AtomicRedisLockStore`, socket.io over Redis pub/sub, Sanic workers with TensorFlow
+threads capped per worker.
+
+| Configuration | Customers | Messages/s | p50 ms | p95 ms | p99 ms | Errors |
+|---|---|---|---|---|---|---|
+{table}
+
+Per-turn cost along 100-turn conversations (one customer; p95 of turns 6–15 vs turns 91–100) and the
+Rasa processes' peak RSS (all workers):
+
+| Configuration | p95 at turn 10 | p95 at turn 100 | ratio | Peak RSS |
+|---|---|---|---|---|
+{long_rows}
+
+Targets: ours with N workers ≥ 1.8× stock messages/s at 8 customers: {ratio_8:.2f}×,
+{verdict(ratio_8 >= 1.8)};
+ours at 1 customer p95 ≤ 1.2× stock's: {ratio_p95:.2f}×, {verdict(ratio_p95 <= 1.2)};
+p95 at turn 100 within 1.2× of turn 10 (ours, N workers): {ratio_long:.2f}×, {verdict(ratio_long <= 1.2)};
+zero errors: {errors} errors, {verdict(errors == 0)}.
+"""

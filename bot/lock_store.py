@@ -36,7 +36,7 @@ endpoints.yml:
       db: ${REDIS_DB}
       password: ${REDIS_PASSWORD}
       key_prefix: senmart
-      lock_ttl_seconds: 30        # optional: how long a crashed worker can hold a conversation
+      lock_ttl_seconds: ${LOCK_TTL_SECONDS}  # how long a crashed worker can hold a conversation
 """
 
 from __future__ import annotations

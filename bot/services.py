@@ -272,9 +272,9 @@ class System:
             "--port",
             str(port),
             "--endpoints",
-            "endpoints.yml",
+            self.settings.endpoints_file,
             "--credentials",
-            "credentials.yml",
+            self.settings.credentials_file,
             "--enable-api",
             # `=` form: a token starting with "-" would otherwise be read as an option
             f"--auth-token={self.rasa_auth_token}",

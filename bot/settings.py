@@ -63,6 +63,9 @@ class Settings:
     # Rasa worker processes (Sanic workers on one port, sharing Redis); default: one per core
     rasa_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     lock_ttl_seconds: float = 30.0
+    # Rasa's endpoint and channel files (benchmarks point them at stock Rasa's)
+    endpoints_file: Text = "endpoints.yml"
+    credentials_file: Text = "credentials.yml"
     extra_env: Dict[Text, Text] = field(default_factory=dict)
 
     @classmethod

@@ -50,6 +50,7 @@
     ready: false, // session confirmed on the current connection
     connectedBefore: false,
     outbox: [], // {payload, shown} typed but not yet emitted
+    inflight: [], // emitted, no bot answer seen yet: re-sent after a reconnect if the tracker lacks them
     handoff: null, // {ticket, position, wait, agent}
     typingTimer: null,
   };
@@ -284,6 +285,7 @@
 
   function onBotUttered(data) {
     if (!data || typeof data !== "object") return;
+    state.inflight = []; // the bot answered: what we sent before was processed
     hideTyping();
     const custom = data.custom && typeof data.custom === "object" ? data.custom : null;
     const agent = custom && custom.agent && custom.agent.name ? String(custom.agent.name) : null;
@@ -310,8 +312,9 @@
 
   function flush() {
     while (state.ready && state.socket && state.socket.connected && state.outbox.length) {
-      const { payload } = state.outbox.shift();
-      state.socket.emit("user_uttered", { message: payload, session_id: state.sessionId });
+      const pending = state.outbox.shift();
+      state.socket.emit("user_uttered", { message: pending.payload, session_id: state.sessionId });
+      state.inflight.push(pending);
     }
   }
 
@@ -360,9 +363,20 @@
     return body.messages;
   }
 
-  async function restoreHistory() {
+  // After a reconnect (e.g. the Rasa worker holding our socket died mid-turn): messages we emitted that
+  // never reached the conversation are queued again, in order, so nothing the customer wrote is lost.
+  function requeueLost(messages) {
+    const customerTexts = messages.filter((m) => m && m.role === "customer").map((m) => String(m.text));
+    const recent = customerTexts.slice(-(state.inflight.length + 5));
+    const lost = state.inflight.filter((m) => !recent.includes(m.shown) && !recent.includes(m.payload));
+    state.inflight = [];
+    state.outbox.unshift(...lost);
+  }
+
+  async function restoreHistory(afterReconnect) {
     try {
       const messages = await fetchHistory();
+      if (afterReconnect) requeueLost(messages);
       clearConversation();
       renderHistory(messages);
       showNotice("");
@@ -401,13 +415,14 @@
       // WebSocket first: one connection stays on one Rasa worker (Engine.IO long-polling would spread a
       // session's requests over several workers); polling only where WebSockets are blocked
       transports: ["websocket", "polling"],
+      tryAllTransports: true, // socket.io-client 4.8 falls back to polling only with this
       reconnectionDelayMax: 10000,
     });
     state.socket = socket;
     socket.on("connect", async () => {
       setConnection("");
       // messages pushed to us while we were away are in the tracker: show them
-      if (state.connectedBefore) await restoreHistory();
+      if (state.connectedBefore) await restoreHistory(true);
       state.connectedBefore = true;
       socket.emit("session_request", { session_id: state.sessionId });
     });
