@@ -13,9 +13,9 @@ import uuid
 from typing import Any, Dict, List
 
 import requests
-import socketio
 
 from benchmarks.handoff_bench import summarize
+from tests.socket_client import customer_client
 
 # the website sessions cycle through these (FAQ, promotion, chit-chat: every one gets a reply)
 WEB_MESSAGES = [
@@ -83,7 +83,7 @@ def _web_session(url: str, deadline: float, think_seconds: float, stats: Dict[st
 
     Sync clients in threads: python-engineio's asyncio WebSocket client needs aiohttp >= 3.10, Rasa 3.6
     pins 3.9."""
-    client = socketio.Client(reconnection=False)
+    client = customer_client()
     session_id = uuid.uuid4().hex
     replies: "queue.Queue[Dict[str, Any]]" = queue.Queue()
     confirmed = threading.Event()

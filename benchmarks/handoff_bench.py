@@ -9,7 +9,8 @@ import uuid
 from typing import Dict, List
 
 import requests
-import socketio
+
+from tests.socket_client import customer_client
 
 
 def _p(values: List[float], q: float) -> float:
@@ -75,7 +76,7 @@ def relay_latency(system, agent_headers: Dict[str, str], n: int = 30) -> Dict[st
     inbox: "queue.Queue[dict]" = queue.Queue()
     confirmed: "queue.Queue[str]" = queue.Queue()
     session = uuid.uuid4().hex
-    client = socketio.Client(reconnection=False)
+    client = customer_client()
     client.on("bot_uttered", lambda data: inbox.put(data))
     client.on("session_confirm", lambda data: confirmed.put(data))
     client.connect(system.rasa_url, transports=["websocket"])

@@ -199,14 +199,7 @@ class System:
         env.setdefault("FB_PAGE_ACCESS_TOKEN", "")
         env.setdefault("FB_GRAPH_URL", "https://graph.facebook.com/v19.0")
         port = self.settings.handoff_port
-        # the chat page's origin, and Rasa's own (what non-browser WebSocket clients send: harmless, since
-        # the Origin check only keeps other sites' pages out of a customer's browser session)
-        origins = [
-            f"http://{host}:{p}"
-            for p in (port, self.settings.rasa_port)
-            for host in ("localhost", "127.0.0.1")
-        ]
-        env.setdefault("CHAT_ALLOWED_ORIGINS", " ".join(origins))
+        env.setdefault("CHAT_ALLOWED_ORIGINS", f"http://localhost:{port} http://127.0.0.1:{port}")
         env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         return env
 

@@ -4,9 +4,9 @@ import queue
 import uuid
 
 import requests
-import socketio
 
 from tests.polling import wait_for
+from tests.socket_client import customer_client
 
 AGENT = {"Authorization": "Bearer token-lan"}
 
@@ -18,7 +18,7 @@ class Customer:
         self.session_id = uuid.uuid4().hex
         self.inbox: "queue.Queue[dict]" = queue.Queue()
         confirmed: "queue.Queue[str]" = queue.Queue()
-        self.client = socketio.Client(reconnection=False)
+        self.client = customer_client()
         self.client.on("bot_uttered", lambda data: self.inbox.put(data))
         self.client.on("session_confirm", lambda data: confirmed.put(data))
         self.client.connect(system.rasa_url, transports=["websocket"])

@@ -7,11 +7,11 @@ customer receives nothing (../shared/docs/resources.md).
 import queue
 import uuid
 
-import socketio
+from tests.socket_client import customer_client
 
 
 def test_socketio_session_gets_bot_reply(system):
-    client = socketio.Client(reconnection=False)
+    client = customer_client()
     replies: "queue.Queue[dict]" = queue.Queue()
     confirmed: "queue.Queue[str]" = queue.Queue()
     session_id = uuid.uuid4().hex

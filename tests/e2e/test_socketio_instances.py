@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 import requests
-import socketio
 
 from bot.services import free_port
+from tests.socket_client import customer_client
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def second_rasa(system):
 
 def connect(base_url):
     """A website customer on one Rasa instance (websocket, as the chat page): (client, session, inbox)."""
-    client = socketio.Client(reconnection=False)
+    client = customer_client()
     inbox: "queue.Queue[dict]" = queue.Queue()
     confirmed: "queue.Queue[dict]" = queue.Queue()
     client.on("bot_uttered", inbox.put)

@@ -117,6 +117,7 @@ def test_the_page_has_a_csp_allowing_only_our_files_and_rasas_socket(chat, rasa)
     assert 'placeholder="Nhập câu hỏi của bạn…"' in page and 'maxlength="2000"' in page
     assert "<script>" not in page  # no inline script
     assert re.findall(r'(?:src|href)="([^"]+)"', page) == [
+        "data:,",  # empty icon: no favicon request
         "/chat/chat.css",
         "/chat/vendor/socket.io.min.js",
         "/chat/chat.js",
