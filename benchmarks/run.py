@@ -221,6 +221,7 @@ def channels_measure(model: Path) -> Dict[str, object]:
     try:
         with System(settings) as system:
             return {
+                "rasa_workers": settings.rasa_workers,
                 "messenger_ms": messenger_latency(system, graph, secret),
                 "web": website_sessions(system, clients=100, seconds=60.0),
             }
@@ -437,12 +438,19 @@ policies and our Send API client, until the local Graph API stand-in records the
 {web['clients']} website sessions at once over socket.io (websocket transport) for {web['seconds']:.0f} s,
 each customer asking again {web['think_seconds']:.0f} s after each answer: {web['sent']} messages sent,
 {web['answered']} answered, {web['in_tracker']} in the trackers, {verdict}
-({web['answered_per_s']:.1f} answers/s; one Rasa process, so the latency is mostly queueing — issue 7).
+({web['answered_per_s']:.1f} answers/s on {c.get('rasa_workers', 1)} Rasa worker(s): the latency is mostly
+queueing behind the two cores).
 """
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+LONG_NOTE = """
+The per-turn growth left is inside Rasa Core, not in the stores: our tracker store appends a turn's events
+and `max_history` is 4/5, but every policy still builds the states of the whole tracker
+(`tracker.past_states`) before keeping the last few, the tracker is replayed event by event when it is
+read, and the whole tracker goes to the action server on every action call. Making that flat needs a
+bounded tracker (the last N events plus a slot snapshot) while the handoff transcript keeps reading the
+full conversation: the next step of issue 7.
+"""
 
 
 def render_scale(s: Dict) -> str:
@@ -501,4 +509,8 @@ Targets: ours with N workers ≥ 1.8× stock messages/s at 8 customers: {ratio_8
 ours at 1 customer p95 ≤ 1.2× stock's: {ratio_p95:.2f}×, {verdict(ratio_p95 <= 1.2)};
 p95 at turn 100 within 1.2× of turn 10 (ours, N workers): {ratio_long:.2f}×, {verdict(ratio_long <= 1.2)};
 zero errors: {errors} errors, {verdict(errors == 0)}.
-"""
+{"" if ratio_long <= 1.2 else LONG_NOTE}"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
