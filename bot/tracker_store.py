@@ -97,11 +97,13 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         else:
             # not read from this store (or changed behind its back): these events are the conversation
             first_index, new_events, replace = 0, list(tracker.events), True
+        # only the new events can start a session (all of them when the conversation is written whole)
+        new_from = first_index + len(tracker.events) - len(new_events)
         session_start = next(
             (
-                first_index + offset
-                for offset, event in reversed(list(enumerate(tracker.events)))
-                if _is_session_start(event)
+                new_from + offset
+                for offset in range(len(new_events) - 1, -1, -1)
+                if _is_session_start(new_events[offset])
             ),
             None,
         )
