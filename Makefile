@@ -59,8 +59,8 @@ run: $(MODEL) $(CHAT_JS)
 	$(PY) -m bot run
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot actions handoff tests benchmarks
-	$(VENV)/bin/ruff format --check bot actions handoff tests benchmarks
+	$(VENV)/bin/ruff check bot actions handoff studio tests benchmarks
+	$(VENV)/bin/ruff format --check bot actions handoff studio tests benchmarks
 
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings --quiet

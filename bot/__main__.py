@@ -39,12 +39,15 @@ def run() -> int:
         if os.environ.get("FB_APP_SECRET")
         else "off: set FB_VERIFY_TOKEN, FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN"
     )
+    studio_token_note = "from STUDIO_TOKENS" if os.environ.get("STUDIO_TOKENS") else system.studio_token
     redis_note = "REDIS_URL" if settings.redis_url else f"embedded, data in {settings.var_dir / 'redis'}"
     print(
         "\nSenMart is running.\n"
         f"  Chat page         : http://localhost:{settings.handoff_port}/\n"
         f"  Agent console     : http://localhost:{settings.handoff_port}/console\n"
         f"  Admin agent token : {system.admin_token}\n"
+        f"  Content studio    : http://localhost:{settings.handoff_port}/studio\n"
+        f"  Content token     : {studio_token_note}\n"
         f"  Rasa REST webhook : http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
         f"  Rasa socket.io    : http://localhost:{settings.rasa_port}/socket.io\n"
         f"  Messenger webhook : http://localhost:{settings.rasa_port}/webhooks/facebook/webhook "

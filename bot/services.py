@@ -154,6 +154,8 @@ class System:
         self.rasa_auth_token = settings.rasa_auth_token or secrets.token_hex(16)
         self.admin_token = settings.handoff_admin_token or secrets.token_hex(16)
         self.service_token = settings.handoff_service_token or secrets.token_hex(16)
+        # content staff's studio token (STUDIO_TOKENS=name:token,… in production)
+        self.studio_token = settings.studio_token or secrets.token_hex(16)
 
     @property
     def rasa_url(self) -> Text:
@@ -183,6 +185,7 @@ class System:
         env["HANDOFF_PORT"] = str(self.settings.handoff_port)
         env["HANDOFF_ADMIN_TOKEN"] = self.admin_token
         env["HANDOFF_SERVICE_TOKEN"] = self.service_token
+        env.setdefault("STUDIO_TOKENS", f"content:{self.studio_token}")
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         workers = self.settings.rasa_workers
         env["SANIC_WORKERS"] = str(workers)  # Rasa honours it with a Redis lock store

@@ -60,6 +60,7 @@ class Settings:
     rasa_auth_token: Optional[Text] = None
     handoff_admin_token: Optional[Text] = None
     handoff_service_token: Optional[Text] = None
+    studio_token: Optional[Text] = None
     # Rasa worker processes (Sanic workers on one port, sharing Redis); default: one per core
     rasa_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     lock_ttl_seconds: float = 30.0
@@ -83,6 +84,7 @@ class Settings:
             rasa_auth_token=env.get("RASA_AUTH_TOKEN") or None,
             handoff_admin_token=env.get("HANDOFF_ADMIN_TOKEN") or None,
             handoff_service_token=env.get("HANDOFF_SERVICE_TOKEN") or None,
+            studio_token=env.get("STUDIO_TOKEN") or None,
             rasa_workers=max(1, int(env.get("RASA_WORKERS") or os.cpu_count() or 1)),
             lock_ttl_seconds=float(env.get("LOCK_TTL_SECONDS") or 30),
         )

@@ -7,6 +7,7 @@ import sys
 from handoff.app import create_app
 from handoff.hours import HolidayDataError
 from handoff.settings import HandoffSettings, SettingsError
+from studio.settings import StudioSettingsError
 
 
 def main() -> int:
@@ -14,7 +15,7 @@ def main() -> int:
     try:
         settings = HandoffSettings.from_env()
         app = create_app(settings)
-    except (SettingsError, HolidayDataError) as problem:
+    except (SettingsError, StudioSettingsError, HolidayDataError) as problem:
         print(f"handoff: {problem}", file=sys.stderr)
         return 2
     app.run(host=settings.host, port=settings.port, workers=1, access_log=True, auto_reload=False)

@@ -37,6 +37,9 @@ from handoff.ticket_rules import (
 )
 from handoff.ticket_store import NotTicketOwner, TicketConflict, TicketNotFound, TicketStore
 from handoff.transcript_export import export_json, export_text
+from studio import web as studio_web
+from studio.settings import StudioSettings
+from studio.web import STUDIO_API_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +102,7 @@ def create_app(
     name: Text = "senmart_handoff",
     background_tasks: bool = True,
     configure_logging: bool = True,
+    studio_settings: Optional[StudioSettings] = None,
 ) -> Sanic:
     """Build the Sanic app; Redis, the relay and background tasks start with the server."""
     if configure_logging:
@@ -116,6 +120,7 @@ def create_app(
     app.ctx.tasks = []
     app.ctx.owns_redis = False
     canned = CannedReplies(settings.canned_replies_file)
+    studio_settings = studio_settings or StudioSettings.from_env()
 
     def the_store() -> TicketStore:
         return app.ctx.store
@@ -185,8 +190,20 @@ def create_app(
                 token = request.args.get("token", "")
             agent = settings.agent_for_token(token)
             if agent is None:
+                if studio_settings.editor_for_token(token):
+                    return error(
+                        403, "forbidden", "Mã truy cập nội dung không dùng được cho bàn làm việc nhân viên."
+                    )
                 return error(401, "unauthorized", "Thiếu hoặc sai mã truy cập của nhân viên.")
             request.ctx.agent = agent
+        elif path.startswith(STUDIO_API_PREFIX):
+            token = bearer_token(request)
+            editor = studio_settings.editor_for_token(token, settings.admin_token)
+            if editor is None:
+                if settings.agent_for_token(token) or settings.is_service_token(token):
+                    return error(403, "forbidden", "Mã truy cập này không có quyền sửa nội dung của bot.")
+                return error(401, "unauthorized", "Thiếu hoặc sai mã truy cập của đội nội dung.")
+            request.ctx.editor = editor
         return None
 
     @app.on_response
@@ -530,4 +547,7 @@ def create_app(
         return await static_file(chat_dir, filename, utf8=True)
 
     app.add_route(chat_file, "/chat/<filename:path>", methods=["GET"], name="chat_file")
+
+    # -- the content studio (studio/): /studio pages, /studio/api/*, /internal/nlg, /internal/models ----
+    studio_web.register(app, studio_settings)
     return app

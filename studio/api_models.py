@@ -1,0 +1,9 @@
+"""Studio routes: api_models (being built; see docs/studio.md)."""
+
+from __future__ import annotations
+
+from sanic import Sanic
+
+
+def register(app: Sanic) -> None:
+    """Add this part's routes to the handoff app (app.ctx.studio holds the StudioSettings)."""

@@ -1,0 +1,98 @@
+"""Settings of the content studio, read once from the environment."""
+
+from __future__ import annotations
+
+import hmac
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Mapping, Optional, Text
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class StudioSettingsError(ValueError):
+    """A studio setting is malformed."""
+
+
+@dataclass(frozen=True)
+class Editor:
+    """Who holds a content token: an editor of the content team (or the admin)."""
+
+    name: Text
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class StudioSettings:
+    """Where the content lives, who may edit it, where models go and how strict the gate is."""
+
+    # the project the studio edits: data/, domain.yml, config.yml, tests/nlu/heldout.yml live here
+    content_dir: Path = PROJECT_ROOT
+    # content-role tokens, separate from the agents' (token -> editor name)
+    editor_tokens: Dict[Text, Text] = field(default_factory=dict)
+    # studio-trained models and their registry (the last `keep_models` are kept)
+    models_dir: Path = PROJECT_ROOT / "models" / "studio"
+    # the model `make train` built: the first published model when the registry is empty
+    base_model: Path = PROJECT_ROOT / "models" / "senmart.tar.gz"
+    keep_models: int = 5
+    # a new model is refused when held-out intent accuracy drops by more than this (points)
+    max_accuracy_drop: float = 0.5
+
+    @property
+    def data_dir(self) -> Path:
+        """The training data and content files."""
+        return self.content_dir / "data"
+
+    @property
+    def faq_dir(self) -> Path:
+        """One FAQ topic a file."""
+        return self.data_dir / "nlu" / "faq"
+
+    @property
+    def promotions_file(self) -> Path:
+        """The promotion table (read live by the action server)."""
+        return self.data_dir / "promotions.yml"
+
+    @property
+    def heldout_file(self) -> Path:
+        """The held-out NLU test set the accuracy gate uses."""
+        return self.content_dir / "tests" / "nlu" / "heldout.yml"
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[Text, Text]] = None) -> "StudioSettings":
+        """STUDIO_CONTENT_DIR, STUDIO_TOKENS (name:token,…), STUDIO_MODELS_DIR, RASA_MODEL."""
+        env = os.environ if env is None else env
+        content_dir = Path(env.get("STUDIO_CONTENT_DIR") or PROJECT_ROOT).resolve()
+        models_dir = Path(env.get("STUDIO_MODELS_DIR") or PROJECT_ROOT / "models" / "studio")
+        base_model = Path(env.get("RASA_MODEL") or PROJECT_ROOT / "models" / "senmart.tar.gz")
+        return cls(
+            content_dir=content_dir,
+            editor_tokens=parse_editor_tokens(env.get("STUDIO_TOKENS", "")),
+            models_dir=models_dir,
+            base_model=base_model,
+        )
+
+    def editor_for_token(self, token: Text, admin_token: Text = "") -> Optional[Editor]:
+        """The editor a bearer token belongs to (the handoff admin token counts as admin), or None."""
+        if not token:
+            return None
+        if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
+            return Editor("admin", is_admin=True)
+        for known, name in self.editor_tokens.items():
+            if hmac.compare_digest(token.encode(), known.encode()):
+                return Editor(name)
+        return None
+
+
+def parse_editor_tokens(value: Text) -> Dict[Text, Text]:
+    """`name:token,name2:token2` → {token: name}."""
+    tokens: Dict[Text, Text] = {}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        name, sep, token = item.partition(":")
+        if not sep or not name.strip() or not token.strip():
+            raise StudioSettingsError(f"STUDIO_TOKENS: expected name:token, got {name.strip()!r}:…")
+        tokens[token.strip()] = name.strip()
+    return tokens
