@@ -11,6 +11,7 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import handoff_client
+from actions.conversation import whole_conversation
 from actions.handoff_client import HandoffUnavailable
 
 logger = logging.getLogger(__name__)
@@ -46,10 +47,11 @@ PROFILE_SLOTS = (
 TICKET_ID = re.compile(r"KN-\d{8}-\d{4,}", re.IGNORECASE)
 
 
-def transcript(tracker: Tracker) -> List[Dict[Text, Any]]:
-    """Every customer and bot message of the conversation, in order, with intent and confidence."""
+def transcript(events: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """Every customer and bot message of these events (the whole conversation), in order, with intent
+    and confidence."""
     messages: List[Dict[Text, Any]] = []
-    for event in tracker.events:
+    for event in events:
         if event.get("event") == "user":
             intent = (event.get("parse_data") or {}).get("intent") or {}
             messages.append(
@@ -114,7 +116,7 @@ class ActionHandoff(Action):
             "channel": tracker.get_latest_input_channel() or "unknown",
             "reason": reason,
             "customer": {s: tracker.get_slot(s) for s in PROFILE_SLOTS if tracker.get_slot(s) is not None},
-            "transcript": transcript(tracker),
+            "transcript": transcript(await whole_conversation(tracker)),
             "anger": float((tracker.latest_message.get("anger") or {}).get("score") or 0.0),
         }
         try:

@@ -27,3 +27,13 @@ def handoff_url() -> str:
 def handoff_token() -> str:
     """Bearer token of the action server on the handoff service's /internal API."""
     return os.environ.get("HANDOFF_SERVICE_TOKEN", "")
+
+
+def rasa_url() -> str:
+    """Base URL of the Rasa server's HTTP API (the whole conversation, see actions/conversation.py)."""
+    return os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/")
+
+
+def rasa_token() -> str:
+    """Token of Rasa's HTTP API (`--auth-token`)."""
+    return os.environ.get("RASA_AUTH_TOKEN", "")

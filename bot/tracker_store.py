@@ -11,6 +11,17 @@ tracker was read (the tracker remembers how many of its events are stored) and s
 event broker; `retrieve` reads the latest session with one LRANGE. A tracker that did not come from this
 store (Rasa's "replace events" API, a fresh conversation) is written whole, which is always correct.
 
+Bounded history (`history_turns`, default 20): the dialogue policies look at the last few turns only
+(max_history 4–5), yet Rasa featurises, replays and sends to the action server the whole tracker every turn.
+So `retrieve` hands Rasa a *window*: the state the conversation had at a checkpoint (slots that differ from
+their initial value, the active loop, a pause) as a few prefix events, then every stored event from the
+checkpoint on. The checkpoint (`<prefix>:tracker_window:<sender>`) always sits on a customer message and at
+least `history_turns` customer messages back, so the states the policies see are the ones the whole
+conversation gives; it moves forward once the window holds twice that many, computed from the window in
+memory. The prefix's first event carries `metadata.senmart_history_from` = the checkpoint's index, so an
+action that needs the whole conversation (the handoff transcript) knows to fetch the rest from Rasa's
+API (`retrieve_full_tracker`, which reads every stored event). Nothing is dropped from Redis.
+
 endpoints.yml:
     tracker_store:
       type: bot.tracker_store.AppendOnlyRedisTrackerStore
@@ -20,26 +31,38 @@ endpoints.yml:
       password: ${REDIS_PASSWORD}
       key_prefix: senmart
       record_exp:               # optional: seconds a conversation is kept after its last turn
+      history_turns: 20         # optional: customer turns Rasa always sees (0 = the whole conversation)
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
-from typing import Any, Iterable, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional, Text
 
 import redis.asyncio as aioredis
 from rasa.core.tracker_store import TrackerStore
-from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME, SESSION_START_METADATA_SLOT
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    ConversationPaused,
+    Event,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
 
-# set on trackers this store read or wrote: (index of the first event they hold, list length then)
+# set on trackers this store read or wrote: (stored index of their first stored event, list length then,
+# number of prefix events in front of the stored ones)
 STORED_ATTRIBUTE = "_senmart_stored"
+# metadata key on the first prefix event of a windowed tracker: the stored index the window starts at
+HISTORY_FROM_METADATA = "senmart_history_from"
+DEFAULT_HISTORY_TURNS = 20
 
 
 def _is_session_start(event: Event) -> bool:
@@ -61,6 +84,7 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         record_exp: Any = None,
         key_prefix: Optional[Text] = None,
         use_ssl: Any = False,
+        history_turns: Any = DEFAULT_HISTORY_TURNS,
         **kwargs: Any,
     ) -> None:
         """Options as Rasa's RedisTrackerStore (endpoints.yml `url` is the host)."""
@@ -76,6 +100,8 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         )
         self.record_exp = int(float(record_exp)) if record_exp not in (None, "") else None
         self.prefix = f"{key_prefix}:" if key_prefix else ""
+        turns = DEFAULT_HISTORY_TURNS if history_turns in (None, "") else int(float(history_turns))
+        self.history_turns = max(0, turns)
         super().__init__(domain, event_broker, **kwargs)
 
     def _events_key(self, sender_id: Text) -> Text:
@@ -84,21 +110,26 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
     def _session_key(self, sender_id: Text) -> Text:
         return f"{self.prefix}tracker_session:{sender_id}"
 
+    def _window_key(self, sender_id: Text) -> Text:
+        return f"{self.prefix}tracker_window:{sender_id}"
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events (or write it whole if it did not come from here); stream them."""
         sender_id = tracker.sender_id
         events_key, session_key = self._events_key(sender_id), self._session_key(sender_id)
+        window_key = self._window_key(sender_id)
         stored_length = await self.red.llen(events_key)
         mark = getattr(tracker, STORED_ATTRIBUTE, None)
-        if mark is not None and mark[1] == stored_length and len(tracker.events) >= mark[1] - mark[0]:
-            first_index = mark[0]
-            new_events = list(itertools.islice(tracker.events, mark[1] - mark[0], None))
+        events = list(tracker.events)
+        if mark is not None and mark[1] == stored_length and len(events) >= mark[2] + mark[1] - mark[0]:
+            first_index, prefix_length = mark[0], mark[2]
+            new_events = events[prefix_length + mark[1] - mark[0] :]
             replace = False
         else:
             # not read from this store (or changed behind its back): these events are the conversation
-            first_index, new_events, replace = 0, list(tracker.events), True
+            first_index, prefix_length, new_events, replace = 0, 0, events, True
         # only the new events can start a session (all of them when the conversation is written whole)
-        new_from = first_index + len(tracker.events) - len(new_events)
+        new_from = first_index + len(events) - prefix_length - len(new_events)
         session_start = next(
             (
                 new_from + offset
@@ -107,34 +138,69 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
             ),
             None,
         )
+        window = self._next_window(events, prefix_length, first_index)
         async with self.red.pipeline(transaction=True) as pipe:
             if replace:
-                pipe.delete(events_key, session_key)
+                pipe.delete(events_key, session_key, window_key)
             if new_events:
                 pipe.rpush(
                     events_key, *[json.dumps(event.as_dict(), ensure_ascii=False) for event in new_events]
                 )
             if session_start is not None:
                 pipe.set(session_key, session_start)
+            if window is not None:
+                pipe.set(window_key, json.dumps(window, ensure_ascii=False))
             if self.record_exp:
-                pipe.expire(events_key, self.record_exp)
-                pipe.expire(session_key, self.record_exp)
+                for key in (events_key, session_key, window_key):
+                    pipe.expire(key, self.record_exp)
             pipe.llen(events_key)
             *_, length = await pipe.execute()
-        setattr(tracker, STORED_ATTRIBUTE, (first_index, length))
+        setattr(tracker, STORED_ATTRIBUTE, (first_index, length, prefix_length))
         if self.event_broker is not None and new_events:
             await self._stream_new_events(self.event_broker, new_events, sender_id)
 
+    def _next_window(
+        self, events: List[Event], prefix_length: int, first_index: int
+    ) -> Optional[Dict[Text, Any]]:
+        """A new checkpoint when the window holds 2 × history_turns customer messages, else None.
+
+        The checkpoint goes on the customer message `history_turns` messages before the end; its state is
+        the window's prefix plus the events before it, replayed (cost bounded by the window, not by the
+        conversation).
+        """
+        if not self.history_turns:
+            return None
+        user_positions = [i for i in range(prefix_length, len(events)) if isinstance(events[i], UserUttered)]
+        if len(user_positions) < 2 * self.history_turns:
+            return None
+        cut = user_positions[-self.history_turns]
+        state = DialogueStateTracker.from_events(
+            "window", events[:cut], slots=list(self.domain.slots) if self.domain else None
+        )
+        index = first_index + cut - prefix_length
+        prefix = _state_events(state, index, events[cut].timestamp)
+        return {"index": index, "prefix": [event.as_dict() for event in prefix]}
+
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        """The conversation's latest session (Rasa's default view of a conversation)."""
-        start = int(await self.red.get(self._session_key(sender_id)) or 0)
-        return await self._read(sender_id, start)
+        """The conversation's latest session, from its checkpoint on when it is long (see the module)."""
+        async with self.red.pipeline(transaction=False) as pipe:
+            pipe.get(self._session_key(sender_id))
+            pipe.get(self._window_key(sender_id))
+            session_raw, window_raw = await pipe.execute()
+        start, prefix = int(session_raw or 0), []
+        if window_raw and self.history_turns:
+            window = json.loads(window_raw)
+            if int(window["index"]) > start:
+                start, prefix = int(window["index"]), window["prefix"]
+        return await self._read(sender_id, start, prefix)
 
     async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        """Every session of the conversation."""
-        return await self._read(sender_id, 0)
+        """Every session of the conversation, every event."""
+        return await self._read(sender_id, 0, [])
 
-    async def _read(self, sender_id: Text, start: int) -> Optional[DialogueStateTracker]:
+    async def _read(
+        self, sender_id: Text, start: int, prefix: List[Dict[Text, Any]]
+    ) -> Optional[DialogueStateTracker]:
         async with self.red.pipeline(transaction=True) as pipe:
             pipe.lrange(self._events_key(sender_id), start, -1)
             pipe.llen(self._events_key(sender_id))
@@ -142,9 +208,11 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         if not raw:
             return None
         tracker = self.init_tracker(sender_id)
+        for item in prefix:
+            tracker.update(Event.from_parameters(item))
         for item in raw:
             tracker.update(Event.from_parameters(json.loads(item)))
-        setattr(tracker, STORED_ATTRIBUTE, (start, length))
+        setattr(tracker, STORED_ATTRIBUTE, (start, length, len(prefix)))
         return tracker
 
     async def keys(self) -> Iterable[Text]:
@@ -154,5 +222,34 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
 
     async def delete(self, sender_ids: List[Text]) -> int:
         """Forget conversations (personal data deletion); how many existed."""
-        keys = [k for s in sender_ids for k in (self._events_key(s), self._session_key(s))]
+        keys = [
+            key
+            for sender in sender_ids
+            for key in (self._events_key(sender), self._session_key(sender), self._window_key(sender))
+        ]
         return int(await self.red.delete(*keys)) if keys else 0
+
+
+def _state_events(state: DialogueStateTracker, index: int, timestamp: float) -> List[Event]:
+    """Events that give a fresh tracker `state`'s slots, active loop (and its rejection) and pause, stamped
+    with the time of the window's first event; the first one is marked with the stored index the window
+    starts at. (A loop's trigger message is not carried: no slot mapping here uses `from_trigger_intent`.)"""
+    marker = {HISTORY_FROM_METADATA: index}
+    slots = state.slots
+    metadata_value = (
+        slots[SESSION_START_METADATA_SLOT].value if SESSION_START_METADATA_SLOT in slots else None
+    )
+    events: List[Event] = [SlotSet(SESSION_START_METADATA_SLOT, metadata_value, timestamp, marker)]
+    events += [
+        SlotSet(name, slot.value, timestamp)
+        for name, slot in slots.items()
+        if name != SESSION_START_METADATA_SLOT and slot.value != slot.initial_value
+    ]
+    loop = state.active_loop_name
+    if loop:
+        events.append(ActiveLoop(loop, timestamp))
+        if state.is_active_loop_rejected:
+            events.append(ActionExecutionRejected(loop, timestamp=timestamp))
+    if state.is_paused():
+        events.append(ConversationPaused(timestamp))
+    return events

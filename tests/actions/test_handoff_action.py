@@ -28,7 +28,7 @@ def test_transcript_keeps_every_message_in_order():
             "parse_data": {"intent": {"name": "request_human", "confidence": 0.99}},
         },
     ]
-    assert transcript(make_tracker(events)) == [
+    assert transcript(make_tracker(events).events) == [
         {
             "role": "customer",
             "text": "phí ship <b>bn</b>",
