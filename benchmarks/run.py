@@ -444,13 +444,23 @@ queueing behind the two cores).
 
 
 LONG_NOTE = """
-The per-turn growth left is inside Rasa Core, not in the stores: our tracker store appends a turn's events
-and `max_history` is 4/5, but every policy still builds the states of the whole tracker
-(`tracker.past_states`) before keeping the last few, the tracker is replayed event by event when it is
-read, and the whole tracker goes to the action server on every action call. Making that flat needs a
-bounded tracker (the last N events plus a slot snapshot) while the handoff transcript keeps reading the
-full conversation: the next step of issue 7.
+The per-turn growth left is not the window's: Rasa sees 6–12 customer turns (`history_turns: 6`) whatever the
+conversation's length, so what grows is outside the tracker (see the turn-by-turn figures of this run).
 """
+
+
+def scale_choice(workers_rate: float, proxied_rate: float) -> str:
+    """Which way of using the cores this run favours, and why `make run` uses Sanic workers."""
+    if workers_rate >= 0.95 * proxied_rate:
+        return (
+            "Sanic workers measure as well or better with one port and no proxy hop or extra process, so "
+            "`make run` uses them; nginx (deploy/nginx.conf) spreads load across machines."
+        )
+    return (
+        f"Processes behind nginx measured {proxied_rate / workers_rate:.2f}× the Sanic workers here: "
+        "`deploy/` runs one single-worker Rasa per container behind nginx; `make run` keeps Sanic workers "
+        "(one command, no proxy to install)."
+    )
 
 
 def render_scale(s: Dict) -> str:
@@ -458,8 +468,10 @@ def render_scale(s: Dict) -> str:
     configs = [
         ("stock", "Stock Rasa (default pipeline, Rasa's Redis stores, 1 process)"),
         ("ours_1", "Ours, 1 worker"),
-        ("ours_n", f"Ours, {s['ours_n']['workers']} workers"),
+        ("ours_n", f"Ours, {s['ours_n']['workers']} Sanic workers"),
     ]
+    if "ours_nginx" in s:
+        configs.append(("ours_nginx", f"Ours, {s['ours_nginx']['processes']} processes behind nginx"))
     rows = []
     for key, label in configs:
         c = s[key]
@@ -479,6 +491,23 @@ def render_scale(s: Dict) -> str:
     ratio_8 = many["c8"]["msg_per_s"] / stock["c8"]["msg_per_s"]
     ratio_p95 = one["c1"]["p95"] / stock["c1"]["p95"]
     ratio_long = many["long"]["turn100_p95"] / many["long"]["turn10_p95"]
+    workers_vs_nginx = ""
+    if "ours_nginx" in s:
+        proxied = s["ours_nginx"]
+        workers_vs_nginx = (
+            f"\nSanic workers against the same number of processes behind nginx: "
+            f"{many['c8']['msg_per_s']:.1f} vs {proxied['c8']['msg_per_s']:.1f} messages/s at 8 customers, "
+            f"{many['c32']['msg_per_s']:.1f} vs {proxied['c32']['msg_per_s']:.1f} at 32; p95 at 1 customer "
+            f"{many['c1']['p95']:.0f} vs {proxied['c1']['p95']:.0f} ms. "
+            + scale_choice(many["c8"]["msg_per_s"], proxied["c8"]["msg_per_s"])
+        )
+    services = ("rasa", "actions", "handoff", "redis", "nginx")
+    cores_rows = "\n".join(
+        f"| {label} | "
+        + " | ".join(f"{s[key]['c32'].get('cores_used', {}).get(name, 0):.2f}" for name in services)
+        + " |"
+        for key, label in configs
+    )
     errors = sum(s[k][f"c{c}"]["errors"] for k, _ in configs for c in (1, 8, 32))
     errors += sum(s[k]["long"]["errors"] for k, _ in configs)
 
@@ -509,6 +538,15 @@ Targets: ours with N workers ≥ 1.8× stock messages/s at 8 customers: {ratio_8
 ours at 1 customer p95 ≤ 1.2× stock's: {ratio_p95:.2f}×, {verdict(ratio_p95 <= 1.2)};
 p95 at turn 100 within 1.2× of turn 10 (ours, N workers): {ratio_long:.2f}×, {verdict(ratio_long <= 1.2)};
 zero errors: {errors} errors, {verdict(errors == 0)}.
+{workers_vs_nginx}
+
+Where the cores go at 32 customers (CPU seconds per wall second of each service's processes; the load
+generator takes the rest of the {s['cores']} cores) — a service near its share of the cores while Rasa is not
+would be the bottleneck:
+
+| Configuration | Rasa | Action server | Handoff service | Redis | nginx |
+|---|---|---|---|---|---|
+{cores_rows}
 {"" if ratio_long <= 1.2 else LONG_NOTE}"""
 
 

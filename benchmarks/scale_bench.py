@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import shutil
 import time
 import uuid
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+import psutil
 import requests
 
 from benchmarks.run import CONVERSATION, OUT, MemorySampler
-from bot.services import System, free_port
+from bot.services import Process, System, free_port, wait_until
 from bot.settings import Settings
 
 LONG_TURNS = 100
@@ -94,8 +96,72 @@ def long_conversations(base: str, conversations: int = 4) -> Dict[str, float]:
     }
 
 
-def measure(label: str, model: Path, workers: int, stock: bool) -> Dict[str, object]:
-    """Start one configuration and measure it."""
+NGINX_CONF = """worker_processes {workers};
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    upstream rasa {{
+{servers}
+        keepalive 64;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://rasa;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_read_timeout 120s;
+        }}
+    }}
+}}
+"""
+
+
+def start_nginx(system: System, ports: List[int], prefix: Path) -> Tuple[Process, str]:
+    """Debian's nginx in front of Rasa processes on `ports` (round robin); returns it and its base URL."""
+    prefix.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    servers = "\n".join(f"        server 127.0.0.1:{p};" for p in ports)
+    conf = prefix / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(workers=1, prefix=prefix, servers=servers, port=port), encoding="utf-8")
+    command = [
+        shutil.which("nginx") or "/usr/sbin/nginx",
+        "-p",
+        str(prefix),
+        "-c",
+        str(conf),
+        "-g",
+        "daemon off;",
+    ]
+    process = Process("nginx", command, prefix / "nginx.log", dict(os.environ))
+    system.processes.append(process)
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: requests.get(base + "/", timeout=2).ok, "nginx", process, timeout=20)
+    return process, base
+
+
+def cpu_seconds(system: System) -> Dict[str, float]:
+    """CPU seconds (user + system) so far of each service's process tree, Rasa instances summed."""
+    totals: Dict[str, float] = {}
+    for process in system.processes:
+        name = "rasa" if process.name.startswith("rasa") else process.name
+        try:
+            root = psutil.Process(process.popen.pid)
+            tree = [root, *root.children(recursive=True)]
+            used = sum(sum(p.cpu_times()[:2]) for p in tree)
+        except psutil.Error:
+            continue
+        totals[name] = totals.get(name, 0.0) + used
+    return totals
+
+
+def measure(label: str, model: Path, workers: int, stock: bool, processes: int = 1) -> Dict[str, object]:
+    """Start one configuration and measure it: `workers` Sanic workers in one Rasa process, or
+    `processes` single-worker Rasa processes behind nginx."""
     benchmarks = Path(__file__).resolve().parent
     settings = Settings(
         rasa_port=free_port(),
@@ -109,23 +175,36 @@ def measure(label: str, model: Path, workers: int, stock: bool) -> Dict[str, obj
         credentials_file=str(benchmarks / "stock_credentials.yml") if stock else "credentials.yml",
         extra_env={"SENMART_TODAY": "2026-11-23"},
     )
-    print(f"[scale:{label}] starting ({workers} worker(s))...", flush=True)
+    print(f"[scale:{label}] starting ({workers} worker(s), {processes} process(es))...", flush=True)
     with System(settings) as system:
-        rasa = next(p for p in system.processes if p.name == "rasa")
-        sampler = MemorySampler(rasa.popen.pid)
-        sampler.start()
         base = system.rasa_url
+        if processes > 1:
+            ports = [settings.rasa_port]
+            for index in range(2, processes + 1):
+                ports.append(free_port())
+                system.start_rasa(ports[-1], name=f"rasa-{index}")
+            _, base = start_nginx(system, ports, settings.var_dir / "nginx")
+        samplers = [MemorySampler(p.popen.pid) for p in system.processes if p.name.startswith("rasa")]
+        for sampler in samplers:
+            sampler.start()
         for _ in range(2):
             _conversation(base, len(CONVERSATION))  # warm-up
-        result: Dict[str, object] = {"workers": workers}
+        result: Dict[str, object] = {"workers": workers, "processes": processes}
         for clients, per_client in ((1, 8), (8, 3), (32, 1)):
+            before, started = cpu_seconds(system), time.perf_counter()
             result[f"c{clients}"] = load(base, clients, per_client)
+            elapsed, after = time.perf_counter() - started, cpu_seconds(system)
+            # cores each service kept busy: is the action server or the handoff service the bottleneck?
+            result[f"c{clients}"]["cores_used"] = {
+                name: round((after[name] - before.get(name, 0.0)) / elapsed, 2) for name in after
+            }
             print(f"[scale:{label}] c{clients} {result[f'c{clients}']}", flush=True)
         result["long"] = long_conversations(base)
         print(f"[scale:{label}] long {result['long']}", flush=True)
-        sampler.stopped.set()
-        sampler.join()
-        result["rss_mb"] = sampler.peak / 2**20
+        for sampler in samplers:
+            sampler.stopped.set()
+            sampler.join()
+        result["rss_mb"] = sum(sampler.peak for sampler in samplers) / 2**20
     return result
 
 
@@ -137,4 +216,6 @@ def scale_measure(ours: Path, default: Path) -> Dict[str, object]:
         "stock": measure("stock", default, 1, stock=True),
         "ours_1": measure("ours-1", ours, 1, stock=False),
         "ours_n": measure("ours-n", ours, cores, stock=False),
+        # the same cores as single-worker Rasa processes behind Debian's nginx (the other way to scale)
+        "ours_nginx": measure("ours-nginx", ours, 1, stock=False, processes=cores),
     }

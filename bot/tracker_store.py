@@ -11,7 +11,7 @@ tracker was read (the tracker remembers how many of its events are stored) and s
 event broker; `retrieve` reads the latest session with one LRANGE. A tracker that did not come from this
 store (Rasa's "replace events" API, a fresh conversation) is written whole, which is always correct.
 
-Bounded history (`history_turns`, default 20): the dialogue policies look at the last few turns only
+Bounded history (`history_turns`, default 6): the dialogue policies look at the last few turns only
 (max_history 4–5), yet Rasa featurises, replays and sends to the action server the whole tracker every turn.
 So `retrieve` hands Rasa a *window*: the state the conversation had at a checkpoint (slots that differ from
 their initial value, the active loop, a pause) as a few prefix events, then every stored event from the
@@ -31,7 +31,7 @@ endpoints.yml:
       password: ${REDIS_PASSWORD}
       key_prefix: senmart
       record_exp:               # optional: seconds a conversation is kept after its last turn
-      history_turns: 20         # optional: customer turns Rasa always sees (0 = the whole conversation)
+      history_turns: 6          # optional: customer turns Rasa always sees (0 = the whole conversation)
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ logger = logging.getLogger(__name__)
 STORED_ATTRIBUTE = "_senmart_stored"
 # metadata key on the first prefix event of a windowed tracker: the stored index the window starts at
 HISTORY_FROM_METADATA = "senmart_history_from"
-DEFAULT_HISTORY_TURNS = 20
+DEFAULT_HISTORY_TURNS = 6
 
 
 def _is_session_start(event: Event) -> bool:
