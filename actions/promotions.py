@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text
+from datetime import date
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -62,6 +63,28 @@ def _latest_amount(tracker: Tracker) -> Optional[int]:
     return int(remembered) if remembered is not None else None
 
 
+def order_for(amount: Optional[int], tier: Any, payment_method: Any, day: date) -> Order:
+    """The order the engine checks, from slot values as customers gave them."""
+    return Order(
+        amount=amount,
+        tier=canonical_tier(tier),
+        payment_method=canonical_payment_method(payment_method),
+        day=day,
+    )
+
+
+def promotion_reply(
+    book: PromotionBook, codes: List[Text], order: Order, text: Text = ""
+) -> Tuple[Text, Optional[Text]]:
+    """The message the bot sends about these codes and this order, and the first missing field.
+
+    `text` is the customer's message (it tells a question about combining codes); the studio's
+    "thử" box calls this with the same book the action would read.
+    """
+    lines, missing = ActionCheckPromotion.answer(book, codes, order, fold(text))
+    return "\n".join(lines), missing
+
+
 class ActionCheckPromotion(Action):
     """Answers "can I use code X / how much do I get" from data/promotions.yml."""
 
@@ -80,16 +103,12 @@ class ActionCheckPromotion(Action):
             dispatcher.utter_message(text=DATA_ERROR_TEXT)
             return []
         amount = _latest_amount(tracker)
-        order = Order(
-            amount=amount,
-            tier=canonical_tier(tracker.get_slot("member_tier")),
-            payment_method=canonical_payment_method(tracker.get_slot("payment_method")),
-            day=settings.today(),
+        order = order_for(
+            amount, tracker.get_slot("member_tier"), tracker.get_slot("payment_method"), settings.today()
         )
         codes = list(dict.fromkeys(tracker.get_slot("promo_codes") or []))
-        text = fold(tracker.latest_message.get("text") or "")
-        lines, missing = self.answer(book, codes, order, text)
-        dispatcher.utter_message(text="\n".join(lines))
+        reply, missing = promotion_reply(book, codes, order, tracker.latest_message.get("text") or "")
+        dispatcher.utter_message(text=reply)
         events: List[Dict[Text, Any]] = [SlotSet("promo_missing", missing)]
         if amount is not None and amount != tracker.get_slot("order_amount"):
             events.append(SlotSet("order_amount", float(amount)))

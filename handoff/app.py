@@ -37,9 +37,10 @@ from handoff.ticket_rules import (
 )
 from handoff.ticket_store import NotTicketOwner, TicketConflict, TicketNotFound, TicketStore
 from handoff.transcript_export import export_json, export_text
+from studio import inbox as studio_inbox
 from studio import web as studio_web
 from studio.settings import StudioSettings
-from studio.web import STUDIO_API_PREFIX
+from studio.web import STUDIO_API_PREFIX, STUDIO_IMPORT_MAX_BYTES, STUDIO_IMPORT_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,8 @@ def create_app(
         app = Sanic(name, log_config=logging_config())
     else:  # embedded (tests): leave the host's logging alone
         app = Sanic(name, configure_logging=False)
-    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
+    # spreadsheet imports (/studio/api/import/*) may be larger; every other route keeps max_body_bytes
+    app.config.REQUEST_MAX_SIZE = max(settings.max_body_bytes, STUDIO_IMPORT_MAX_BYTES)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 2.0
     hours = AgentHours.with_holidays(load_holidays(settings.holidays_file), settings.timezone_offset_hours)
@@ -181,6 +183,9 @@ def create_app(
     async def authenticate(request: Request) -> Optional[HTTPResponse]:
         """Service token on /internal/*, agent token on /api/* (also ?token= on /api/events)."""
         path = request.path
+        limit = STUDIO_IMPORT_MAX_BYTES if path.startswith(STUDIO_IMPORT_PREFIX) else settings.max_body_bytes
+        if len(request.body or b"") > limit:
+            return error(413, "payload_too_large", f"Dữ liệu gửi lên quá lớn (tối đa {limit // 1024} KB).")
         if path.startswith("/internal/"):
             if not settings.is_service_token(bearer_token(request)):
                 return error(401, "unauthorized", "Thiếu hoặc sai mã truy cập của máy chủ hành động.")
@@ -247,7 +252,7 @@ def create_app(
                 503, "redis_unavailable", "Kho dữ liệu tạm thời không truy cập được. Vui lòng thử lại."
             )
         if isinstance(exc, PayloadTooLarge):
-            kb = settings.max_body_bytes // 1024
+            kb = max(settings.max_body_bytes, STUDIO_IMPORT_MAX_BYTES) // 1024
             return error(413, "payload_too_large", f"Dữ liệu gửi lên quá lớn (tối đa {kb} KB).")
         if isinstance(exc, NotFound):
             return error(404, "not_found", "Không tìm thấy địa chỉ này.")
@@ -281,6 +286,8 @@ def create_app(
         """Open a ticket for a conversation, or reuse its open one."""
         handoff = HandoffRequest.from_json(json_body(request))
         result = await the_store().create_or_reuse(handoff)
+        if result.created:  # the studio's "Bot chưa hiểu" inbox: the opening customer messages
+            await studio_inbox.record_handoff_safely(app, handoff, result.ticket_id)
         now = the_store().clock()
         body = {
             "ticket_id": result.ticket_id,

@@ -1,4 +1,7 @@
-"""Reads Rasa's event stream (consumer group `handoff`) and adds customer messages to open tickets."""
+"""Reads Rasa's event stream (consumer group `handoff`) and adds customer messages to open tickets.
+
+It also feeds the content studio's "Bot chưa hiểu" inbox and per-day figures (studio/inbox.py).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handoff.ticket_store import TicketStore
+from studio.inbox import Inbox, default_teencode_file
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +68,7 @@ class EventConsumer:
         batch: int = 100,
         reclaim_idle_ms: int = 30_000,
         reclaim_every_seconds: float = 5.0,
+        inbox: Optional[Inbox] = None,
     ) -> None:
         self.store = store
         self.redis = store.redis
@@ -74,6 +79,11 @@ class EventConsumer:
         self.batch = batch
         self.reclaim_idle_ms = reclaim_idle_ms
         self.reclaim_every_seconds = reclaim_every_seconds
+        if inbox is None:
+            inbox = Inbox(
+                store.redis, teencode_file=default_teencode_file(), tz=store.hours.tz, clock=store.clock
+            )
+        self.inbox = inbox
 
     async def ensure_group(self) -> None:
         """Create the consumer group (from the stream's start: replays are harmless) if missing."""
@@ -99,7 +109,17 @@ class EventConsumer:
         if message is None:
             return "ignored"
         _, outcome = await self.store.append_customer_event(event["sender_id"], message["timestamp"], message)
+        await self.feed_inbox(event, outcome)
         return outcome
+
+    async def feed_inbox(self, event: Dict[Text, Any], outcome: Text) -> None:
+        """The studio's inbox and daily figures; a bug there must not hold up the tickets."""
+        try:
+            await self.inbox.observe(event, outcome)
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            raise
+        except Exception:
+            logger.exception("Inbox: a user event could not be recorded; skipped.")
 
     async def process(self, entries: Sequence[Entry]) -> List[Text]:
         """Handle entries in order and acknowledge each once applied."""

@@ -1,4 +1,7 @@
-"""Masks phone numbers, e-mail addresses and tokens in every log record of the service."""
+"""Masks phone numbers, e-mail addresses and tokens in every log record of the service.
+
+`mask_customer_text` masks more (order and ticket ids too) for customer texts the studio keeps.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,12 @@ from typing import Any, Dict, Text
 PHONE_PATTERN = re.compile(r"(?<![\d+])(?:\+?84|0)(?:[\s.\-]?\d){9}(?!\d)")
 # `@` also URL-encoded (`%40`), as it appears in access-log query strings.
 EMAIL_PATTERN = re.compile(r"([A-Za-z0-9._%+\-]+)(@|%40)([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})")
+# Customer texts kept by the studio (inbox): landlines have one digit more (02x + 8 digits).
+CUSTOMER_PHONE_PATTERN = re.compile(r"(?<![\d+])(?:\+?84|0)(?:[\s.\-]?\d){9,10}(?!\d)")
+ORDER_ID_PATTERN = re.compile(r"(?<![A-Za-z0-9])SM\d{8}(?!\d)", re.IGNORECASE)
+TICKET_ID_PATTERN = re.compile(r"(?<![A-Za-z0-9])KN-\d{8}-\d{4,}(?!\d)", re.IGNORECASE)
+ORDER_ID_MASK = "SM********"
+TICKET_ID_MASK = "KN-********-****"
 TOKEN_PATTERN = re.compile(r"((?:[?&]|\b)token=)[^&\s\"']+")
 BEARER_PATTERN = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/\-=]+")
 
@@ -44,6 +53,20 @@ def mask_text(text: Text) -> Text:
     text = PHONE_PATTERN.sub(lambda m: mask_phone(m.group(0)), text)
     text = TOKEN_PATTERN.sub(r"\1***", text)
     return BEARER_PATTERN.sub(r"\1***", text)
+
+
+def mask_customer_text(text: Text) -> Text:
+    """A customer's message without personal data: ids, e-mails and phones masked.
+
+    `Đơn SM12345678, sđt 0912345678, mail lan@gmail.com, phiếu KN-20261122-0042` →
+    `Đơn SM********, sđt 09******78, mail l***@gmail.com, phiếu KN-********-****`.
+    """
+    if not text:
+        return text
+    text = TICKET_ID_PATTERN.sub(TICKET_ID_MASK, text)
+    text = ORDER_ID_PATTERN.sub(ORDER_ID_MASK, text)
+    text = EMAIL_PATTERN.sub(lambda m: f"{m.group(1)[:1]}***@{m.group(3)}", text)
+    return CUSTOMER_PHONE_PATTERN.sub(lambda m: mask_phone(m.group(0)), text)
 
 
 class PiiMaskingFilter(logging.Filter):

@@ -1,9 +1,293 @@
-"""Studio routes: api_content (being built; see docs/studio.md)."""
+"""Studio routes for content (docs/studio.md): FAQ topics, preview, promotions and their "thử" box,
+history and undo, spreadsheet export and import.
+
+File work runs in the default executor (it is small, but the first validation loads the NLU
+normaliser), serialised by `studio.content.WRITE_LOCK`; every change is logged in the history.
+"""
 
 from __future__ import annotations
 
-from sanic import Sanic
+import asyncio
+import functools
+import json
+import logging
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from sanic import Request, Sanic, response
+from sanic.response import HTTPResponse
+
+from actions import settings as action_settings
+from handoff.ticket_rules import InvalidRequest
+from studio import spreadsheets
+from studio.content import INVALID_MESSAGE, Conflict, FaqContent, NotFound, Problem, ValidationFailed
+from studio.history import History, NotUndoable, undo
+from studio.promotions import PromotionTable
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "/studio/api"
+EXPORTS = {
+    "faq.xlsx": ("faq", "xlsx"),
+    "faq.csv": ("faq", "csv"),
+    "promotions.xlsx": ("promotions", "xlsx"),
+    "promotions.csv": ("promotions", "csv"),
+}
+CONTENT_TYPES = {"xlsx": spreadsheets.XLSX_TYPE, "csv": spreadsheets.CSV_TYPE}
+MAX_HISTORY = 500
+
+
+def _error(http_status: int, code: Text, message: Text, **extra: Any) -> HTTPResponse:
+    # same shape as handoff.app.error (imported lazily there: handoff.app imports the studio)
+    return response.json({"error": code, "message": message, **extra}, status=http_status)
+
+
+def invalid(problems: Any, message: Text = INVALID_MESSAGE) -> HTTPResponse:
+    """422 with the list of problems."""
+    return _error(422, "invalid", message, problems=[p.as_json() for p in problems])
+
+
+def content_errors(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+    """Turn the studio's content errors into JSON responses (validation 422, conflict 409, 404)."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+        try:
+            return await handler(request, *args, **kwargs)
+        except ValidationFailed as problem:
+            return invalid(problem.problems, problem.message)
+        except Conflict as problem:
+            return _error(409, "conflict", problem.message, current=problem.current)
+        except NotFound as problem:
+            return _error(404, "not_found", problem.message)
+        except NotUndoable as problem:
+            return _error(422, "not_undoable", problem.message)
+
+    return wrapped
+
+
+def body_object(request: Request) -> Dict[Text, Any]:
+    """The JSON object of a request; InvalidRequest (400) when absent, broken or not an object."""
+    if not request.body:
+        raise InvalidRequest("invalid_json", "Thiếu dữ liệu JSON trong yêu cầu.")
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as problem:
+        raise InvalidRequest("invalid_json", "Dữ liệu gửi lên không phải JSON hợp lệ.") from problem
+    if not isinstance(body, dict):
+        raise InvalidRequest("invalid_json", "Dữ liệu JSON phải là một đối tượng {…}.")
+    return body
+
+
+def required_version(value: Any) -> Text:
+    """The `version` a write must carry; ValidationFailed when missing."""
+    if not isinstance(value, str) or not value:
+        raise ValidationFailed(
+            [Problem("version", "Thiếu phiên bản (version) của nội dung đang sửa. Vui lòng tải lại trang.")]
+        )
+    return value
+
+
+async def in_thread(function: Callable[..., Any], *args: Any) -> Any:
+    """Run file work off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
 
 
 def register(app: Sanic) -> None:
     """Add this part's routes to the handoff app (app.ctx.studio holds the StudioSettings)."""
+    content = FaqContent(app.ctx.studio)
+    table = PromotionTable(app.ctx.studio)
+    app.ctx.studio_content = content
+    app.ctx.studio_promotions = table
+
+    def history() -> History:
+        return History(app.ctx.store.redis)
+
+    def editor(request: Request) -> Text:
+        return request.ctx.editor.name
+
+    async def log(request: Request, kind: Text, target: Text, action: Text, before: Any, after: Any) -> None:
+        await history().record(editor(request), kind, target, action, before, after)
+
+    # -- FAQ topics ---------------------------------------------------------------------------------
+    @app.get(f"{PREFIX}/topics")
+    @content_errors
+    async def studio_list_topics(request: Request) -> HTTPResponse:
+        """Topic summaries, optionally searched (?q=)."""
+        topics = await in_thread(content.list_topics, request.args.get("q", ""))
+        return response.json({"topics": topics})
+
+    @app.get(f"{PREFIX}/topics/<name>")
+    @content_errors
+    async def studio_get_topic(request: Request, name: Text) -> HTTPResponse:
+        """One topic with its answers, examples and version."""
+        return response.json(await in_thread(content.get_topic, name))
+
+    @app.post(f"{PREFIX}/topics")
+    @content_errors
+    async def studio_create_topic(request: Request) -> HTTPResponse:
+        """A new topic."""
+        body = body_object(request)
+        topic = await in_thread(
+            content.create_topic, body.get("name"), body.get("responses"), body.get("examples")
+        )
+        await log(request, "topic", topic["name"], "create", None, topic)
+        return response.json(topic, status=201)
+
+    @app.put(f"{PREFIX}/topics/<name>")
+    @content_errors
+    async def studio_update_topic(request: Request, name: Text) -> HTTPResponse:
+        """New answers and examples for a topic."""
+        body = body_object(request)
+        version = required_version(body.get("version"))
+        before = await in_thread(content.get_topic, name)
+        topic = await in_thread(
+            content.update_topic, name, version, body.get("responses"), body.get("examples")
+        )
+        if topic["version"] != before["version"]:
+            await log(request, "topic", name, "update", before, topic)
+        return response.json(topic)
+
+    @app.post(f"{PREFIX}/topics/<name>/rename")
+    @content_errors
+    async def studio_rename_topic(request: Request, name: Text) -> HTTPResponse:
+        """The topic under a new name."""
+        body = body_object(request)
+        version = required_version(body.get("version"))
+        before = await in_thread(content.get_topic, name)
+        topic = await in_thread(content.rename_topic, name, version, body.get("new_name"))
+        await log(request, "topic", topic["name"], "rename", before, topic)
+        return response.json(topic)
+
+    @app.delete(f"{PREFIX}/topics/<name>")
+    @content_errors
+    async def studio_delete_topic(request: Request, name: Text) -> HTTPResponse:
+        """Remove a topic."""
+        version = required_version(request.args.get("version"))
+        before = await in_thread(content.delete_topic, name, version)
+        await log(request, "topic", name, "delete", before, None)
+        return response.json({"deleted": name})
+
+    @app.post(f"{PREFIX}/topics/<name>/examples")
+    @content_errors
+    async def studio_add_example(request: Request, name: Text) -> HTTPResponse:
+        """One more example for a topic."""
+        body = body_object(request)
+        version = required_version(body.get("version"))
+        before = await in_thread(content.get_topic, name)
+        topic = await in_thread(content.add_example, name, body.get("text"), version)
+        await log(request, "topic", name, "add_example", before, topic)
+        return response.json(topic)
+
+    @app.post(f"{PREFIX}/preview")
+    @content_errors
+    async def studio_preview(request: Request) -> HTTPResponse:
+        """What the chat page shows for these answers."""
+        body = body_object(request)
+        return response.json({"messages": await in_thread(content.preview, body.get("responses"))})
+
+    # -- promotions ---------------------------------------------------------------------------------
+    @app.get(f"{PREFIX}/promotions")
+    @content_errors
+    async def studio_list_promotions(request: Request) -> HTTPResponse:
+        """Every promotion and the shipping rules."""
+        records = await in_thread(table.records)
+        return response.json({"promotions": records, "shipping": await in_thread(table.shipping)})
+
+    @app.post(f"{PREFIX}/promotions/try")
+    @content_errors
+    async def studio_try_promotion(request: Request) -> HTTPResponse:
+        """The bot's answer for an order, as action_check_promotion would send it."""
+        body = body_object(request)
+        messages = await in_thread(table.try_order, body, action_settings.today())
+        return response.json({"messages": messages})
+
+    @app.post(f"{PREFIX}/promotions")
+    @content_errors
+    async def studio_create_promotion(request: Request) -> HTTPResponse:
+        """A new promotion."""
+        record = await in_thread(table.create, body_object(request))
+        await log(request, "promotion", record["code"], "create", None, record)
+        return response.json(record, status=201)
+
+    @app.put(f"{PREFIX}/promotions/<code>")
+    @content_errors
+    async def studio_update_promotion(request: Request, code: Text) -> HTTPResponse:
+        """New values for a promotion."""
+        body = body_object(request)
+        version = required_version(body.get("version"))
+        before = await in_thread(table.get, code)
+        record = await in_thread(table.update, code, version, body)
+        if record["version"] != before["version"]:
+            await log(request, "promotion", record["code"], "update", before, record)
+        return response.json(record)
+
+    @app.delete(f"{PREFIX}/promotions/<code>")
+    @content_errors
+    async def studio_delete_promotion(request: Request, code: Text) -> HTTPResponse:
+        """Remove a promotion."""
+        version = required_version(request.args.get("version"))
+        before = await in_thread(table.delete, code, version)
+        await log(request, "promotion", before["code"], "delete", before, None)
+        return response.json({"deleted": before["code"]})
+
+    # -- history ------------------------------------------------------------------------------------
+    @app.get(f"{PREFIX}/history")
+    @content_errors
+    async def studio_history(request: Request) -> HTTPResponse:
+        """Changes, newest first (?limit=, ?target=)."""
+        try:
+            limit = max(1, min(MAX_HISTORY, int(request.args.get("limit", "50"))))
+        except ValueError:
+            raise InvalidRequest("invalid_request", "Tham số limit phải là một số nguyên.") from None
+        target: Optional[Text] = request.args.get("target") or None
+        return response.json({"entries": await history().entries(limit=limit, target=target)})
+
+    @app.post(f"{PREFIX}/history/<entry_id>/undo")
+    @content_errors
+    async def studio_undo(request: Request, entry_id: Text) -> HTTPResponse:
+        """Restore what a change replaced (409 when the target changed since)."""
+
+        return response.json(await undo(history(), entry_id, editor(request), content, table))
+
+    # -- spreadsheets -------------------------------------------------------------------------------
+    @app.get(f"{PREFIX}/export/<filename>")
+    @content_errors
+    async def studio_export(request: Request, filename: Text) -> HTTPResponse:
+        """faq.xlsx, faq.csv, promotions.xlsx or promotions.csv."""
+        if filename not in EXPORTS:
+            raise NotFound("Không có tệp xuất này.")
+        what, fmt = EXPORTS[filename]
+        if what == "faq":
+            data = await in_thread(spreadsheets.export_faq, content, fmt)
+        else:
+            data = await in_thread(spreadsheets.export_promotions, table, fmt)
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+        return response.raw(data, content_type=CONTENT_TYPES[fmt], headers=headers)
+
+    @app.post(f"{PREFIX}/import/<what>")
+    @content_errors
+    async def studio_import(request: Request, what: Text) -> HTTPResponse:
+        """A spreadsheet (raw body, ?format=xlsx|csv); nothing is applied if any row is wrong."""
+        if what not in ("faq", "promotions"):
+            raise NotFound("Chỉ nhập được FAQ hoặc khuyến mãi.")
+        fmt = request.args.get("format", "")
+        if fmt not in spreadsheets.FORMATS:
+            raise InvalidRequest("invalid_request", "Định dạng tệp phải là xlsx hoặc csv (?format=…).")
+        if not request.body:
+            raise InvalidRequest("invalid_request", "Thiếu tệp cần nhập.")
+        if what == "faq":
+            result = await in_thread(spreadsheets.import_faq, content, request.body, fmt)
+            kind, key = "topic", "name"
+        else:
+            result = await in_thread(spreadsheets.import_promotions, table, request.body, fmt)
+            kind, key = "promotion", "code"
+        if result.errors:
+            return _error(
+                422,
+                "invalid",
+                "Tệp có dòng chưa hợp lệ nên chưa có thay đổi nào được áp dụng. Vui lòng sửa rồi nhập lại.",
+                **result.as_json(),
+            )
+        for before, after in result.changes:
+            await log(request, kind, after[key], "import", before, after)
+        return response.json(result.as_json())

@@ -8,6 +8,9 @@ from studio import api_content, api_inbox, api_models, api_report, pages
 from studio.settings import StudioSettings
 
 STUDIO_API_PREFIX = "/studio/api/"
+STUDIO_IMPORT_PREFIX = "/studio/api/import/"
+# an XLSX/CSV of every FAQ topic and promotion (today about 40 KB)
+STUDIO_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 
 def register(app: Sanic, settings: StudioSettings) -> None:

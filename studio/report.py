@@ -1,0 +1,374 @@
+"""The studio's report: how well the live model understands, how often customers go to a person, and
+how many messages reach the "Bot chưa hiểu" inbox.
+
+- Understanding: the live model's held-out evaluation (`<models_dir>/registry.json` → `current` → its
+  `eval_file`: accuracy, per-topic accuracy, confusion pairs). The API never evaluates; when no
+  evaluation exists it says so. `python -m bot report` evaluates the held-out set itself then
+  (tests/nlu/heldout_eval.py through studio/evaluate.py; `--no-evaluate` skips it).
+- Handoffs: tickets created per day and reason ÷ conversations (distinct senders) that day, and the
+  inbox volume per day, from the per-day counters of `studio/inbox.py` in Redis (last 14 days).
+
+    python -m bot report [--days 14] [--html report.html] [--redis-url redis://…] [--no-evaluate]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
+
+from handoff.ticket_rules import REASONS
+from studio.inbox import Inbox
+from studio.settings import StudioSettings
+
+DEFAULT_DAYS = 14
+TOP_CONFUSIONS = 10
+NO_EVALUATION = (
+    "Chưa có đánh giá cho mô hình đang chạy. Hãy huấn luyện và xuất bản một mô hình từ trang studio."
+)
+REASON_LABELS = {
+    "request_human": "Khách muốn gặp nhân viên",
+    "anger": "Khách bực tức",
+    "money_complaint": "Khiếu nại tiền",
+    "low_confidence": "Bot chưa hiểu",
+    "account_security": "Bảo mật tài khoản",
+    "partnership": "Hợp tác, báo chí, tuyển dụng",
+    "other": "Khác",
+}
+
+
+# -- the live model's evaluation ------------------------------------------------------------------------
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def current_model(settings: StudioSettings) -> Optional[Dict[Text, Any]]:
+    """The registry entry of the live model (read only; None without a registry)."""
+    registry = _read_json(Path(settings.models_dir) / "registry.json")
+    if not isinstance(registry, dict):
+        return None
+    for entry in registry.get("models") or []:
+        if isinstance(entry, dict) and entry.get("id") == registry.get("current"):
+            return entry
+    return None
+
+
+def load_evaluation(settings: StudioSettings) -> Optional[Dict[Text, Any]]:
+    """The live model's evaluation (`eval_file` of the current model), or None."""
+    entry = current_model(settings)
+    if not entry or not entry.get("eval_file"):
+        return None
+    path = Path(entry["eval_file"])
+    if not path.is_absolute():
+        path = Path(settings.models_dir) / path
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        return None
+    return {**data, "model": entry.get("id")}
+
+
+def run_evaluation(settings: StudioSettings) -> Optional[Dict[Text, Any]]:
+    """Evaluate the live model (or the base model) on the held-out set, in this process (CLI only)."""
+    entry = current_model(settings) or {}
+    model = Path(entry.get("path") or settings.base_model)
+    if not model.is_file() or not Path(settings.heldout_file).is_file():
+        return None
+    from studio.evaluate import evaluate_model  # Rasa and TensorFlow: loaded only here
+
+    return {**evaluate_model(model, Path(settings.heldout_file)), "model": entry.get("id") or model.name}
+
+
+def per_topic_rows(evaluation: Mapping[Text, Any]) -> List[Dict[Text, Any]]:
+    """[{"topic", "accuracy", "n"}], weakest first (then by name); `per_topic` may be a list or a map."""
+    raw = evaluation.get("per_topic") or []
+    if isinstance(raw, Mapping):
+        raw = [{"topic": topic, **(values or {})} for topic, values in raw.items()]
+    rows = []
+    for row in raw:
+        if isinstance(row, Mapping) and isinstance(row.get("topic"), str):
+            rows.append(
+                {
+                    "topic": row["topic"],
+                    "accuracy": float(row.get("accuracy") or 0),
+                    "n": int(row.get("n") or 0),
+                }
+            )
+    rows.sort(key=lambda row: (row["accuracy"], row["topic"]))
+    return rows
+
+
+def confusion_rows(evaluation: Mapping[Text, Any], limit: int = TOP_CONFUSIONS) -> List[Dict[Text, Any]]:
+    """The most frequent (expected, predicted) pairs, most frequent first."""
+    rows = [
+        {"expected": row["expected"], "predicted": row["predicted"], "count": int(row.get("count") or 0)}
+        for row in evaluation.get("confusions") or []
+        if isinstance(row, Mapping) and "expected" in row and "predicted" in row
+    ]
+    rows.sort(key=lambda row: (-row["count"], row["expected"], row["predicted"]))
+    return rows[:limit]
+
+
+# -- the whole report -------------------------------------------------------------------------------------
+def handoff_rows(daily: Sequence[Mapping[Text, Any]]) -> List[Dict[Text, Any]]:
+    """Per day: tickets by reason, conversations, total and rates (tickets ÷ conversations)."""
+    rows = []
+    for day in daily:
+        reasons = {reason: 0 for reason in REASONS}
+        reasons.update(day["handoffs"])
+        conversations = day["conversations"]
+        total = sum(reasons.values())
+        rows.append(
+            {
+                "day": day["day"],
+                "reason": reasons,
+                "conversations": conversations,
+                "handoffs": total,
+                "rate": round(total / conversations, 4) if conversations else None,
+                "rate_by_reason": {
+                    reason: round(count / conversations, 4) if conversations else None
+                    for reason, count in reasons.items()
+                },
+            }
+        )
+    return rows
+
+
+def assemble(
+    evaluation: Optional[Mapping[Text, Any]],
+    daily: Optional[Sequence[Mapping[Text, Any]]],
+) -> Dict[Text, Any]:
+    """The report (GET /studio/api/report) from an evaluation (or None) and the per-day figures."""
+    report: Dict[Text, Any] = {
+        "evaluation": None,
+        "message": NO_EVALUATION,
+        "per_topic": [],
+        "confusions": [],
+        "handoffs_by_day": handoff_rows(daily or []),
+        "inbox_by_day": [{"day": day["day"], "count": day["inbox"]} for day in daily or []],
+    }
+    if evaluation is not None:
+        report["evaluation"] = {
+            "model": evaluation.get("model"),
+            "accuracy": evaluation.get("accuracy"),
+            "n": evaluation.get("n"),
+        }
+        report["message"] = None
+        report["per_topic"] = per_topic_rows(evaluation)
+        report["confusions"] = confusion_rows(evaluation)
+    return report
+
+
+async def build_report(
+    inbox: Inbox,
+    settings: StudioSettings,
+    days: int = DEFAULT_DAYS,
+    today: Optional[date] = None,
+    evaluation: Optional[Mapping[Text, Any]] = None,
+) -> Dict[Text, Any]:
+    """The report from the stored evaluation (or the given one) and Redis."""
+    if evaluation is None:
+        evaluation = load_evaluation(settings)
+    return assemble(evaluation, await inbox.daily(days, today))
+
+
+# -- text -----------------------------------------------------------------------------------------------
+def percent(value: Optional[float], digits: int = 1) -> Text:
+    """0.964 → `96,4%` (Vietnamese decimal comma); None → `–`."""
+    if value is None:
+        return "–"
+    return f"{value * 100:.{digits}f}%".replace(".", ",")
+
+
+def bar(value: float, maximum: float, width: int = 20) -> Text:
+    """A bar of `width` cells: █ for the value, ░ for the rest."""
+    filled = 0 if maximum <= 0 else round(width * min(max(value / maximum, 0.0), 1.0))
+    return "█" * filled + "░" * (width - filled)
+
+
+def render_text(report: Mapping[Text, Any]) -> Text:
+    """The report for a terminal, with bar charts."""
+    lines: List[Text] = ["BÁO CÁO TRỢ LÝ ẢO SENMART", ""]
+    evaluation = report.get("evaluation")
+    lines.append("1. Độ chính xác trên bộ câu kiểm tra (held-out)")
+    if not evaluation:
+        lines.append(f"   {report.get('message') or NO_EVALUATION}")
+    else:
+        lines.append(
+            f"   Mô hình {evaluation.get('model') or '?'}: {percent(evaluation.get('accuracy'))}"
+            + (f" trên {evaluation['n']} câu" if evaluation.get("n") else "")
+        )
+        width = max([len(row["topic"]) for row in report["per_topic"]] + [10])
+        lines.append("   Theo chủ đề (thấp nhất trước):")
+        for row in report["per_topic"]:
+            lines.append(
+                f"   {row['topic']:<{width}}  {bar(row['accuracy'], 1.0)}  "
+                f"{percent(row['accuracy']):>6}  ({row['n']} câu)"
+            )
+        lines.append("   Nhầm lẫn nhiều nhất (đúng → bot hiểu thành):")
+        if not report["confusions"]:
+            lines.append("   Không có nhầm lẫn nào.")
+        for row in report["confusions"]:
+            lines.append(f"   {row['expected']} → {row['predicted']}: {row['count']} lần")
+    lines += ["", "2. Tỉ lệ chuyển cho nhân viên theo ngày (phiếu ÷ cuộc trò chuyện)"]
+    handoffs = report.get("handoffs_by_day") or []
+    if not handoffs:
+        lines.append("   Không có số liệu (chưa kết nối được Redis).")
+    top_rate = max([row["rate"] or 0 for row in handoffs] + [0])
+    for row in handoffs:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in row["reason"].items() if count)
+        lines.append(
+            f"   {row['day']}  {bar(row['rate'] or 0, top_rate)}  {percent(row['rate']):>6}  "
+            f"({row['handoffs']}/{row['conversations']})" + (f"  {reasons}" if reasons else "")
+        )
+    lines += ["", "3. Số câu vào hộp “Bot chưa hiểu” theo ngày"]
+    inbox = report.get("inbox_by_day") or []
+    if not inbox:
+        lines.append("   Không có số liệu (chưa kết nối được Redis).")
+    top_count = max([row["count"] for row in inbox] + [0])
+    for row in inbox:
+        lines.append(f"   {row['day']}  {bar(row['count'], top_count)}  {row['count']}")
+    return "\n".join(lines) + "\n"
+
+
+# -- HTML with inline SVG -----------------------------------------------------------------------------
+def _svg_bars(rows: Sequence[tuple], maximum: float, value_text, label_width: int = 230) -> Text:
+    """Horizontal bars: rows of (label, value)."""
+    height, width, bar_width = 22, label_width + 420, 300
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{max(1, len(rows)) * height + 4}" '
+        'role="img">'
+    ]
+    for index, (label, value) in enumerate(rows):
+        y = index * height + 2
+        length = 0 if maximum <= 0 else round(bar_width * min(max((value or 0) / maximum, 0.0), 1.0))
+        parts.append(
+            f'<text x="0" y="{y + 15}" font-size="13">{html.escape(str(label))}</text>'
+            f'<rect x="{label_width}" y="{y + 3}" width="{bar_width}" height="15" fill="#eef1f5"/>'
+            f'<rect x="{label_width}" y="{y + 3}" width="{length}" height="15" fill="#2f6fdf"/>'
+            f'<text x="{label_width + bar_width + 8}" y="{y + 15}" font-size="13">'
+            f"{html.escape(value_text(value))}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(report: Mapping[Text, Any]) -> Text:
+    """A standalone HTML page (no script, charts as inline SVG)."""
+    body: List[Text] = ["<h1>Báo cáo trợ lý ảo SenMart</h1>", "<h2>Độ chính xác trên bộ câu kiểm tra</h2>"]
+    evaluation = report.get("evaluation")
+    if not evaluation:
+        body.append(f"<p>{html.escape(report.get('message') or NO_EVALUATION)}</p>")
+    else:
+        body.append(
+            f"<p>Mô hình {html.escape(str(evaluation.get('model') or '?'))}: "
+            f"<strong>{percent(evaluation.get('accuracy'))}</strong></p>"
+        )
+        rows = [(f"{row['topic']} ({row['n']})", row["accuracy"]) for row in report["per_topic"]]
+        body.append(_svg_bars(rows, 1.0, percent))
+        body.append("<h3>Nhầm lẫn nhiều nhất</h3>")
+        body.append("<table><tr><th>Đúng là</th><th>Bot hiểu thành</th><th>Số lần</th></tr>")
+        for row in report["confusions"]:
+            body.append(
+                f"<tr><td>{html.escape(row['expected'])}</td><td>{html.escape(row['predicted'])}</td>"
+                f"<td>{row['count']}</td></tr>"
+            )
+        body.append("</table>")
+    body.append("<h2>Tỉ lệ chuyển cho nhân viên theo ngày</h2>")
+    handoffs = report.get("handoffs_by_day") or []
+    top_rate = max([row["rate"] or 0 for row in handoffs] + [0])
+    body.append(
+        _svg_bars(
+            [(f"{row['day']} ({row['handoffs']}/{row['conversations']})", row["rate"]) for row in handoffs],
+            top_rate,
+            percent,
+        )
+    )
+    body.append(
+        "<table><tr><th>Ngày</th>" + "".join(f"<th>{html.escape(REASON_LABELS[r])}</th>" for r in REASONS)
+    )
+    body.append("<th>Cuộc trò chuyện</th></tr>")
+    for row in handoffs:
+        cells = "".join(f"<td>{row['reason'].get(reason, 0)}</td>" for reason in REASONS)
+        body.append(f"<tr><td>{row['day']}</td>{cells}<td>{row['conversations']}</td></tr>")
+    body.append("</table><h2>Số câu vào hộp “Bot chưa hiểu” theo ngày</h2>")
+    inbox = report.get("inbox_by_day") or []
+    top_count = max([row["count"] for row in inbox] + [0])
+    body.append(_svg_bars([(row["day"], row["count"]) for row in inbox], top_count, lambda v: str(v or 0)))
+    style = (
+        "body{font-family:system-ui,sans-serif;margin:24px;color:#1d2330}"
+        "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccd3dd;padding:4px 8px}"
+    )
+    return (
+        '<!doctype html>\n<html lang="vi"><head><meta charset="utf-8"><title>Báo cáo SenMart</title>'
+        f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+# -- command line ---------------------------------------------------------------------------------------
+async def _daily_from_redis(url: Text, days: int, tz) -> Optional[List[Dict[Text, Any]]]:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=3)
+    try:
+        return await Inbox(client, tz=tz).daily(days)
+    except Exception as problem:  # Redis down or unreachable: the report still shows the evaluation
+        print(f"Không đọc được số liệu từ Redis ({url}): {problem}", file=sys.stderr)
+        return None
+    finally:
+        await client.close()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `python -m bot report`."""
+    parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help="how many days (default 14)")
+    parser.add_argument("--html", type=Path, metavar="PATH", help="also write an HTML report (inline SVG)")
+    parser.add_argument(
+        "--redis-url", help="Redis of the handoff service (default: REDIS_URL or the local one)"
+    )
+    parser.add_argument(
+        "--no-evaluate",
+        action="store_true",
+        help="do not evaluate the held-out set when the live model has no stored evaluation",
+    )
+
+
+def run(args: argparse.Namespace, out=None) -> int:
+    """`python -m bot report`: print the report, optionally write the HTML file."""
+    import os
+    from datetime import timedelta, timezone
+
+    from handoff.settings import HandoffSettings
+
+    out = out or sys.stdout
+    if not 1 <= args.days <= 366:
+        print("--days phải từ 1 đến 366.", file=sys.stderr)
+        return 2
+    settings = StudioSettings.from_env()
+    # the handoff service's Redis and time zone (its tokens are not needed here)
+    redis_url = args.redis_url or os.environ.get("REDIS_URL") or HandoffSettings.redis_url
+    try:
+        offset = float(os.environ.get("HANDOFF_TIMEZONE_OFFSET") or HandoffSettings.timezone_offset_hours)
+    except ValueError:
+        print("HANDOFF_TIMEZONE_OFFSET phải là một số giờ.", file=sys.stderr)
+        return 2
+    tz = timezone(timedelta(hours=offset))
+    evaluation = load_evaluation(settings)
+    if evaluation is None and not args.no_evaluate:
+        print("Chưa có đánh giá đã lưu: đang chạy bộ câu kiểm tra trên mô hình hiện tại…", file=sys.stderr)
+        evaluation = run_evaluation(settings)
+    daily = asyncio.run(_daily_from_redis(redis_url, args.days, tz))
+    report = assemble(evaluation, daily)
+    out.write(render_text(report))
+    if args.html:
+        args.html.parent.mkdir(parents=True, exist_ok=True)
+        args.html.write_text(render_html(report), encoding="utf-8")
+        out.write(f"\nĐã ghi báo cáo HTML: {args.html}\n")
+    return 0

@@ -1,0 +1,88 @@
+"""`python -m handoff` for the inbox and report tests: own Redis database, a temporary content dir.
+
+(Sanic 21.12 cannot start two apps in one process, so these tests run the real service.)
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import requests
+
+from bot.services import Process, free_port, wait_until
+from handoff.settings import PROJECT_ROOT
+
+INBOX_DB = 5  # apart from the in-process tests (0) and the handoff service tests (1)
+ADMIN_TOKEN, SERVICE_TOKEN, AGENT_TOKEN, CONTENT_TOKEN = "adm", "svc", "lan", "content-tok"
+EDITOR = "Ngọc"
+
+
+def fresh_data(content_dir: Path) -> None:
+    """A new copy of the project's data/ (fresh mtimes) in the content dir."""
+    target = content_dir / "data"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(PROJECT_ROOT / "data", target, copy_function=shutil.copy)
+
+
+class StudioService:
+    """The handoff service with the studio on a temporary content dir."""
+
+    def __init__(self, redis_url: str, content_dir: Path, log_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.content_dir = content_dir
+        self.env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(log_dir),
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "REDIS_URL": redis_url,
+            "HANDOFF_PORT": str(self.port),
+            "HANDOFF_ADMIN_TOKEN": ADMIN_TOKEN,
+            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
+            "HANDOFF_AGENT_TOKENS": f"Lan:{AGENT_TOKEN}",
+            "RASA_URL": "http://127.0.0.1:9",
+            "STUDIO_CONTENT_DIR": str(content_dir),
+            "STUDIO_TOKENS": f"{EDITOR}:{CONTENT_TOKEN}",
+            "STUDIO_MODELS_DIR": str(content_dir / "models"),
+        }
+        self.log_path = log_dir / f"studio-{self.port}.log"
+        self.process: Optional[Process] = None
+        self.session = requests.Session()
+
+    def start(self) -> "StudioService":
+        self.process = Process("handoff", [sys.executable, "-m", "handoff"], self.log_path, self.env)
+        wait_until(
+            lambda: requests.get(f"{self.url}/health", timeout=1).status_code == 200,
+            "handoff service",
+            self.process,
+            timeout=30,
+        )
+        return self
+
+    def stop(self) -> None:
+        self.session.close()
+        if self.process:
+            self.process.stop(timeout=10)
+
+    def redis(self):
+        """A client on the service's database."""
+        import redis
+
+        return redis.Redis.from_url(self.env["REDIS_URL"], decode_responses=True)
+
+    def call(self, method: str, path: str, token: Optional[str] = CONTENT_TOKEN, **kwargs: Any):
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.session.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+    def handoff(self, sender: str, transcript, reason: str = "low_confidence"):
+        body = {"sender_id": sender, "reason": reason, "transcript": transcript}
+        response = self.call("POST", "/internal/handoffs", SERVICE_TOKEN, json=body)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
