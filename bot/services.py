@@ -186,6 +186,12 @@ class System:
         env["HANDOFF_ADMIN_TOKEN"] = self.admin_token
         env["HANDOFF_SERVICE_TOKEN"] = self.service_token
         env.setdefault("STUDIO_TOKENS", f"content:{self.studio_token}")
+        # Rasa gets its model from the studio's model server (endpoints.yml `models:`, served by the
+        # handoff service): the studio's base model is the one this system starts with, and a system with
+        # its own var dir (tests, benchmarks) keeps its own model registry (STUDIO_* pass through)
+        env.setdefault("RASA_MODEL", str(self.settings.model_path))
+        if self.settings.var_dir.resolve() != (PROJECT_ROOT / "var").resolve():
+            env.setdefault("STUDIO_MODELS_DIR", str(self.settings.var_dir / "studio-models"))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         workers = self.settings.rasa_workers
         env["SANIC_WORKERS"] = str(workers)  # Rasa honours it with a Redis lock store

@@ -1,6 +1,9 @@
 """Starts the real system (Redis, handoff service, action server, Rasa server) once for e2e tests,
 with a Graph API stand-in that receives what the Messenger channel sends."""
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from bot.services import System, free_port
@@ -12,6 +15,7 @@ MODEL = PROJECT_ROOT / "models" / "senmart.tar.gz"
 FB_VERIFY_TOKEN = "senmart-verify-e2e"
 FB_APP_SECRET = "e2e-app-secret-0f3a"
 FB_PAGE_ACCESS_TOKEN = "EAAG-e2e-page-token"
+STUDIO_TOKEN = "content-e2e-7d1f"
 
 
 @pytest.fixture(scope="session")
@@ -22,11 +26,24 @@ def graph():
     stand_in.stop()
 
 
+def content_copy(target: Path) -> Path:
+    """A copy of what the content studio edits (data/, domain, config, held-out set): e2e tests that edit
+    content never touch the project's files."""
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy2(PROJECT_ROOT / name, target / name)
+    shutil.copytree(PROJECT_ROOT / "data", target / "data")
+    (target / "tests" / "nlu").mkdir(parents=True)
+    shutil.copy2(PROJECT_ROOT / "tests" / "nlu" / "heldout.yml", target / "tests" / "nlu" / "heldout.yml")
+    return target
+
+
 @pytest.fixture(scope="session")
 def system(tmp_path_factory, graph):
-    """The running system; `system.rasa_url`, `.handoff_url`, `.admin_token`, `.service_token`."""
+    """The running system; `system.rasa_url`, `.handoff_url`, `.admin_token`, `.service_token`; the studio
+    edits `system.content_dir` (a copy), content token `STUDIO_TOKEN`."""
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}; run `make train` (make test does it)")
+    content = content_copy(tmp_path_factory.mktemp("content"))
     settings = Settings(
         rasa_port=free_port(),
         action_port=free_port(),
@@ -44,9 +61,13 @@ def system(tmp_path_factory, graph):
             "FB_APP_SECRET": FB_APP_SECRET,
             "FB_PAGE_ACCESS_TOKEN": FB_PAGE_ACCESS_TOKEN,
             "FB_GRAPH_URL": graph.url,
+            "STUDIO_CONTENT_DIR": str(content),
+            "STUDIO_TOKENS": f"content:{STUDIO_TOKEN}",
+            "PROMOTIONS_FILE": str(content / "data" / "promotions.yml"),
         },
     )
     with System(settings) as running:
+        running.content_dir = content
         yield running
 
 

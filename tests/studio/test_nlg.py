@@ -1,0 +1,383 @@
+"""The studio's NLG server (POST /internal/nlg on the real handoff service) and bot.nlg's fallback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+from rasa.core.actions.action import ActionRetrieveResponse
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg.generator import NaturalLanguageGenerator
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
+
+from bot.nlg import StudioNaturalLanguageGenerator
+from bot.services import Process, free_port, wait_until
+from bot.settings import PROJECT_ROOT
+
+SERVICE_TOKEN = "nlg-service-token"
+SHIPPING = (
+    "Phí giao hàng tiêu chuẩn của SenMart là 25.000đ. "
+    "Đơn từ 300.000đ được miễn phí giao hàng tiêu chuẩn nhé bạn."
+)
+GREET = (
+    "Xin chào, mình là trợ lý ảo của SenMart. Bạn cần mình hỗ trợ gì ạ? "
+    "Bạn có thể hỏi về đơn hàng, giao hàng, đổi trả, thanh toán, ví SenPay, tài khoản, "
+    "điểm thưởng hay mã khuyến mãi."
+)
+EXTRA_RESPONSES = """version: "3.1"
+responses:
+  utter_test_order:
+    - text: "Đơn {order_id} của bạn đang được xử lý."
+    - text: "Messenger: đơn {order_id} đang được xử lý."
+      channel: facebook
+  utter_test_tier:
+    - text: "Hạng {member_tier} được ưu đãi riêng."
+      condition:
+        - type: slot
+          name: member_tier
+          value: Vàng
+    - text: "Bạn chưa có hạng thành viên."
+"""
+
+
+def copy_content(target: Path) -> Path:
+    """config.yml, domain.yml and data/ of the project in a temporary directory."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(PROJECT_ROOT / name, target / name)
+    shutil.copytree(PROJECT_ROOT / "data", target / "data")
+    return target
+
+
+def rewrite(path: Path, old: str, new: str) -> None:
+    """Replace a text in a content file and make sure its mtime moves."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    before = path.stat().st_mtime_ns
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    if path.stat().st_mtime_ns == before:
+        os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
+
+
+class Service:
+    """`python -m handoff` with the studio on a temporary content copy."""
+
+    def __init__(self, redis_url: str, content: Path, log_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "REDIS_URL": redis_url,
+            "HANDOFF_PORT": str(self.port),
+            "HANDOFF_ADMIN_TOKEN": "nlg-admin",
+            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
+            "HANDOFF_AGENT_TOKENS": "lan:nlg-agent",
+            "RASA_URL": "http://127.0.0.1:9",
+            "STUDIO_CONTENT_DIR": str(content),
+            "STUDIO_MODELS_DIR": str(log_dir / "models"),
+            "STUDIO_TOKENS": "hoa:nlg-content",
+        }
+        self.process = Process("handoff", [sys.executable, "-m", "handoff"], log_dir / "handoff.log", env)
+        wait_until(lambda: requests.get(self.url + "/health", timeout=1).ok, "handoff", self.process, 30)
+
+    def nlg(self, body, token=SERVICE_TOKEN) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.post(self.url + "/internal/nlg", json=body, headers=headers, timeout=5)
+
+
+@pytest.fixture(scope="module")
+def content(tmp_path_factory):
+    directory = copy_content(tmp_path_factory.mktemp("content"))
+    (directory / "data" / "test_nlg.yml").write_text(EXTRA_RESPONSES, encoding="utf-8")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def service(redis_server, content, tmp_path_factory):
+    running = Service(
+        f"redis://{redis_server.host}:{redis_server.port}/3", content, tmp_path_factory.mktemp("log")
+    )
+    yield running
+    running.process.stop()
+
+
+def body(response: str, slots=None, channel: str = "rest", **extra):
+    return {
+        "response": response,
+        "arguments": extra.pop("arguments", {}),
+        "tracker": {"sender_id": "c1", "slots": slots or {}, "events": []},
+        "channel": {"name": channel},
+        **extra,
+    }
+
+
+# -- the server ------------------------------------------------------------------------------------
+def test_domain_response_with_buttons(service):
+    answer = service.nlg(body("utter_greet"))
+    assert answer.status_code == 200
+    assert answer.json()["text"] == GREET
+    assert answer.json()["buttons"] == [
+        {"title": "Phí giao hàng", "payload": "Phí giao hàng bao nhiêu?"},
+        {"title": "Đổi trả hàng", "payload": "Chính sách đổi trả thế nào?"},
+        {"title": "Khuyến mãi đang có", "payload": "Đang có mã khuyến mãi nào?"},
+    ]
+
+
+def test_faq_answer_from_the_topic_file(service):
+    answer = service.nlg(body("utter_faq/shipping_fee"))
+    assert answer.status_code == 200
+    assert answer.json() == {"text": SHIPPING}
+
+
+def test_an_edit_is_live_at_the_next_request(service, content):
+    path = content / "data" / "nlu" / "faq" / "shipping_fee.yml"
+    rewrite(path, "25.000đ", "27.000đ")
+    try:
+        assert service.nlg(body("utter_faq/shipping_fee")).json() == {
+            "text": SHIPPING.replace("25.000đ", "27.000đ")
+        }
+    finally:
+        rewrite(path, "27.000đ", "25.000đ")
+    assert service.nlg(body("utter_faq/shipping_fee")).json() == {"text": SHIPPING}
+
+
+def test_slots_and_arguments_fill_placeholders(service):
+    answer = service.nlg(body("utter_test_order", slots={"order_id": "SM12345678"}))
+    assert answer.json()["text"] == "Đơn SM12345678 của bạn đang được xử lý."
+    # an argument (what an action passes with response=) wins over the slot, as in Rasa's templated NLG
+    answer = service.nlg(body("utter_test_order", slots={"order_id": "SM1"}, arguments={"order_id": "SM2"}))
+    assert answer.json()["text"] == "Đơn SM2 của bạn đang được xử lý."
+
+
+def test_channel_specific_variation(service):
+    answer = service.nlg(body("utter_test_order", slots={"order_id": "SM1"}, channel="facebook"))
+    assert answer.json() == {"text": "Messenger: đơn SM1 đang được xử lý.", "channel": "facebook"}
+    answer = service.nlg(body("utter_test_order", slots={"order_id": "SM1"}, channel="socketio"))
+    assert answer.json() == {"text": "Đơn SM1 của bạn đang được xử lý."}
+
+
+def test_conditional_variation(service):
+    gold = service.nlg(body("utter_test_tier", slots={"member_tier": "Vàng"})).json()
+    assert gold["text"] == "Hạng Vàng được ưu đãi riêng."
+    none = service.nlg(body("utter_test_tier", slots={"member_tier": None})).json()
+    assert none == {"text": "Bạn chưa có hạng thành viên."}
+
+
+def test_unknown_response_is_404_no_response(service):
+    answer = service.nlg(body("utter_faq/no_such_topic"))
+    assert answer.status_code == 404
+    assert answer.json()["error"] == "no_response"
+    assert answer.json()["response"] == "utter_faq/no_such_topic"
+
+
+def test_service_token_required(service):
+    assert service.nlg(body("utter_greet"), token=None).status_code == 401
+    assert service.nlg(body("utter_greet"), token="nlg-content").status_code == 401
+
+
+def test_malformed_requests(service):
+    assert service.nlg({"arguments": {}}).status_code == 422
+    assert service.nlg({"arguments": {}}).json()["problems"] == [
+        {"field": "response", "message": "Thiếu tên câu trả lời (response)."}
+    ]
+    broken = requests.post(
+        service.url + "/internal/nlg",
+        data=b"{not json",
+        headers={"Authorization": f"Bearer {SERVICE_TOKEN}"},
+        timeout=5,
+    )
+    assert broken.status_code == 400
+    assert broken.json()["error"] == "invalid_json"
+
+
+# -- bot.nlg against the real server, and its fallback ---------------------------------------------
+MODEL_RESPONSES = {
+    "utter_greet": [{"text": "model greeting"}],
+    "utter_faq/shipping_fee": [{"text": "model shipping answer"}],
+    "utter_faq/gone_topic": [{"text": "model answer of a deleted topic"}],
+}
+
+
+def generator(url: str, **kwargs) -> StudioNaturalLanguageGenerator:
+    config = EndpointConfig(url=url, headers={"Authorization": f"Bearer {SERVICE_TOKEN}"}, **kwargs)
+    nlg = StudioNaturalLanguageGenerator(endpoint_config=config, domain=Domain.empty())
+    nlg.responses = dict(MODEL_RESPONSES)  # what Agent.load_model sets from the loaded model's domain
+    return nlg
+
+
+def tracker(**slots) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events("c1", [SlotSet(k, v) for k, v in slots.items()])
+
+
+def endpoints_env(monkeypatch) -> None:
+    """Every ${VAR} of endpoints.yml set (Rasa refuses to read the file otherwise)."""
+    for name in re.findall(r"\$\{(\w+)\}", (PROJECT_ROOT / "endpoints.yml").read_text()):
+        monkeypatch.setenv(name, "1")
+    monkeypatch.setenv("HANDOFF_URL", "http://127.0.0.1:8000")
+    monkeypatch.setenv("HANDOFF_SERVICE_TOKEN", "tok-123")
+
+
+def test_endpoints_yml_builds_it_with_the_token_header(monkeypatch):
+    endpoints_env(monkeypatch)
+    config = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "nlg")
+    nlg = NaturalLanguageGenerator.create(config, None)
+    assert type(nlg) is StudioNaturalLanguageGenerator
+    # Agent.load_model refreshes .responses only on this class (the fallback follows model swaps)
+    assert isinstance(nlg, TemplatedNaturalLanguageGenerator)
+    assert nlg.endpoint.url == "http://127.0.0.1:8000/internal/nlg"
+    assert nlg.endpoint.headers == {"Authorization": "Bearer tok-123"}
+    assert (nlg.timeout, nlg.retry_after) == (1.5, 5.0)
+
+
+async def test_answers_come_from_the_server(service):
+    nlg = generator(service.url + "/internal/nlg")
+    message = await nlg.generate(
+        "utter_faq/shipping_fee", tracker(), "rest", domain_responses=MODEL_RESPONSES
+    )
+    assert message == {"text": SHIPPING}
+    assert (nlg.remote_answers, nlg.fallbacks) == (1, 0)
+
+
+async def test_faq_answers_go_through_it(service, content):
+    """ActionRetrieveResponse resolves utter_faq to utter_faq/<topic> and asks the NLG for it."""
+    path = content / "data" / "nlu" / "faq" / "shipping_fee.yml"
+    rewrite(path, "25.000đ", "26.000đ")
+    try:
+        parse = {
+            "intent": {"name": "faq", "confidence": 0.99},
+            "response_selector": {
+                "faq": {
+                    "response": {
+                        "utter_action": "utter_faq/shipping_fee",
+                        "intent_response_key": "faq/shipping_fee",
+                    }
+                }
+            },
+        }
+        state = DialogueStateTracker.from_events("c1", [UserUttered("phí ship bao nhiêu", parse_data=parse)])
+        nlg = generator(service.url + "/internal/nlg")
+        events = await ActionRetrieveResponse("utter_faq").run(
+            CollectingOutputChannel(), nlg, state, Domain.empty()
+        )
+    finally:
+        rewrite(path, "26.000đ", "25.000đ")
+    assert len(events) == 1 and isinstance(events[0], BotUttered)
+    assert events[0].text == SHIPPING.replace("25.000đ", "26.000đ")
+    assert events[0].metadata["utter_action"] == "utter_faq/shipping_fee"
+
+
+async def test_unknown_on_the_server_falls_back_quietly(service, caplog):
+    nlg = generator(service.url + "/internal/nlg")
+    with caplog.at_level(logging.WARNING, logger="bot.nlg"):
+        message = await nlg.generate("utter_faq/gone_topic", tracker(), "rest")
+    assert message["text"] == "model answer of a deleted topic"
+    assert caplog.records == []
+    assert nlg.fallbacks == 1
+
+
+async def test_server_down_falls_back_with_a_warning(caplog):
+    nlg = generator(f"http://127.0.0.1:{free_port()}/internal/nlg")
+    with caplog.at_level(logging.WARNING, logger="bot.nlg"):
+        message = await nlg.generate("utter_greet", tracker(), "rest")
+    assert message["text"] == "model greeting"
+    assert len(caplog.records) == 1 and "answering with the model's responses" in caplog.records[0].message
+
+
+class SlowServer:
+    """Answers every request after `delay` seconds (a hung NLG server); counts requests."""
+
+    def __init__(self, delay: float, status: int = 200) -> None:
+        self.hits = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                outer.hits += 1
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                time.sleep(delay)
+                payload = b'{"text": "too late"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/internal/nlg"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def test_slow_server_times_out_then_is_skipped(caplog):
+    slow = SlowServer(delay=3.0)
+    try:
+        nlg = generator(slow.url, timeout=0.3, retry_after=30)
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="bot.nlg"):
+            first = await nlg.generate("utter_greet", tracker(), "rest")
+        first_seconds = time.monotonic() - started
+        started = time.monotonic()
+        second = await nlg.generate("utter_faq/shipping_fee", tracker(), "rest")
+        second_seconds = time.monotonic() - started
+    finally:
+        slow.close()
+    assert first["text"] == "model greeting" and second["text"] == "model shipping answer"
+    assert 0.25 <= first_seconds < 1.0
+    assert second_seconds < 0.05  # within retry_after: the server is not asked again
+    assert slow.hits == 1
+    assert "no answer within 0.3s" in caplog.records[0].message
+
+
+async def test_server_error_and_invalid_answer_fall_back():
+    failing = SlowServer(delay=0, status=500)
+    try:
+        nlg = generator(failing.url, retry_after=0)
+        assert (await nlg.generate("utter_greet", tracker(), "rest"))["text"] == "model greeting"
+    finally:
+        failing.close()
+    assert (nlg.remote_answers, nlg.fallbacks) == (0, 1)
+
+
+async def test_model_fallback_fills_slots_like_rasa():
+    nlg = generator(f"http://127.0.0.1:{free_port()}/x")
+    nlg.responses = {"utter_x": [{"text": "đơn {order_id}"}]}
+    assert (await nlg.generate("utter_x", tracker(order_id="SM9"), "rest")) == {"text": "đơn SM9"}
+
+
+def test_project_content_has_every_domain_response_on_the_server():
+    """What the server reads from the project equals the responses Rasa's importer puts in the domain."""
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    from studio.nlg_server import ResponseBook
+
+    importer = TrainingDataImporter.load_from_config(
+        str(PROJECT_ROOT / "config.yml"), str(PROJECT_ROOT / "domain.yml"), [str(PROJECT_ROOT / "data")]
+    )
+    rasa_responses = importer.get_domain().responses
+    ours = ResponseBook(PROJECT_ROOT).responses()
+    assert set(ours) == set(rasa_responses)
+    for name, variations in rasa_responses.items():
+        assert [v.get("text") for v in ours[name]] == [v.get("text") for v in variations], name
+    assert len([n for n in ours if n.startswith("utter_faq/")]) == len(
+        list((PROJECT_ROOT / "data/nlu/faq").glob("*.yml"))
+    )
