@@ -197,7 +197,9 @@ def _number(value: Any) -> Optional[float]:
 
 
 def is_unclear(parse_data: Any) -> bool:
-    """The bot did not understand: `nlu_fallback`, or the top intent below the threshold."""
+    """The bot did not understand: `nlu_fallback`, the top intent below the threshold, or a FAQ answer
+    whose topic the response selector chose below the threshold (faq 1.0 × topic 0.17 answers a question
+    with a guess)."""
     if not isinstance(parse_data, Mapping):
         return False
     intent = parse_data.get("intent")
@@ -206,7 +208,20 @@ def is_unclear(parse_data: Any) -> bool:
     if intent["name"] == FALLBACK_INTENT:
         return True
     confidence = _number(intent.get("confidence"))
-    return confidence is not None and confidence < CONFIDENCE_THRESHOLD
+    if confidence is None:
+        return False
+    if intent["name"] == "faq":
+        topic = _selected_topic_confidence(parse_data)
+        confidence = confidence * topic if topic is not None else confidence
+    return confidence < CONFIDENCE_THRESHOLD
+
+
+def _selected_topic_confidence(parse_data: Mapping) -> Optional[float]:
+    """The response selector's confidence in the FAQ topic it chose, if it said."""
+    selectors = parse_data.get("response_selector")
+    selector = (selectors.get("faq") or selectors.get("default")) if isinstance(selectors, Mapping) else None
+    chosen = selector.get("response") if isinstance(selector, Mapping) else None
+    return _number(chosen.get("confidence")) if isinstance(chosen, Mapping) else None
 
 
 def guesses_from_parse(parse_data: Any, limit: int = 3) -> List[Dict[Text, Any]]:

@@ -137,6 +137,11 @@ def test_unclear_means_fallback_or_below_half():
     assert is_unclear(parse("greet", 0.4999))
     assert not is_unclear(parse("greet", 0.5))
     assert not is_unclear(parse("faq", 0.93))
+    # a FAQ answered with a topic guess: faq 1.0 × topic 0.17 (as the live model answers
+    # "cty mình cần giấy đỏ để quyết toán" with redeem_points)
+    assert is_unclear(parse("faq", 1.0, faq=[("faq/redeem_points", 0.17), ("faq/vat_invoice", 0.12)]))
+    assert not is_unclear(parse("faq", 0.98, faq=[("faq/shipping_fee", 0.95)]))
+    assert is_unclear(parse("faq", 0.8, faq=[("faq/shipping_fee", 0.6)]))  # 0.48
     assert not is_unclear({"intent": {"name": None, "confidence": 0.0}})  # Messenger attachment marker
     assert not is_unclear(None)
 
