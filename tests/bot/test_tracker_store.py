@@ -84,9 +84,12 @@ async def test_a_turn_appends_only_its_own_events(store, redis_client, broker):
         assert [(e["sender_id"], e["event"], e["timestamp"]) for e in broker.published] == [
             ("c1", e.type_name, e.timestamp) for e in turn(n)
         ]
-    tracker = await store.retrieve("c1")
-    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == [
-        f"câu hỏi {n}" for n in range(30)
+    whole = await store.retrieve_full_tracker("c1")
+    assert [e.text for e in whole.events if isinstance(e, UserUttered)] == [f"câu hỏi {n}" for n in range(30)]
+    # what Rasa works on: the window from the checkpoint (6 to 12 customer turns, history_turns 6)
+    window = await store.retrieve("c1")
+    assert [e.text for e in window.events if isinstance(e, UserUttered)] == [
+        f"câu hỏi {n}" for n in range(24, 30)
     ]
 
 

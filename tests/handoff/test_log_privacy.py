@@ -3,10 +3,14 @@
 import io
 import logging
 import logging.config
+import os
+import subprocess
+import sys
 
 import pytest
 
-from handoff.log_privacy import PiiMaskingFilter, logging_config, mask_email, mask_phone, mask_text
+from handoff.log_privacy import PiiMaskingFilter, mask_email, mask_phone, mask_text
+from handoff.settings import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(
@@ -65,16 +69,27 @@ def test_filter_masks_message_args_extras_and_traceback():
         assert raw not in output
 
 
-def test_service_logging_config_filters_every_handler(capsys):
-    logging.config.dictConfig(logging_config())
-    try:
-        logging.getLogger("handoff.test").info("call 0912345678")
-        logging.getLogger("sanic.access").info(
-            "", extra={"host": "127.0.0.1", "request": "GET /?email=a.b@c.vn", "status": 200, "byte": 1}
-        )
-        logging.getLogger("some.library").warning("lan@gmail.com")
-        err = capsys.readouterr().err
-        assert "09******78" in err and "a***@c.vn" in err and "l***@gmail.com" in err
-        assert "0912345678" not in err and "a.b@c.vn" not in err and "lan@gmail.com" not in err
-    finally:
-        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+def test_service_logging_config_filters_every_handler():
+    """The service's logging config, applied in a fresh interpreter (dictConfig replaces the logging of the
+    whole process, which would also close the handlers other tests' libraries installed)."""
+    script = (
+        "import logging, logging.config\n"
+        "from handoff.log_privacy import logging_config\n"
+        "logging.config.dictConfig(logging_config())\n"
+        "logging.getLogger('handoff.test').info('call 0912345678')\n"
+        "logging.getLogger('sanic.access').info('', extra={'host': '127.0.0.1', "
+        "'request': 'GET /?email=a.b@c.vn', 'status': 200, 'byte': 1})\n"
+        "logging.getLogger('some.library').warning('lan@gmail.com')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    err = done.stderr
+    assert "09******78" in err and "a***@c.vn" in err and "l***@gmail.com" in err
+    assert "0912345678" not in err and "a.b@c.vn" not in err and "lan@gmail.com" not in err

@@ -1,4 +1,4 @@
-"""`python -m handoff` for the inbox and report tests: own Redis database, a temporary content dir.
+"""`python -m handoff` for the studio's API, page, inbox and report tests: a temporary content dir.
 
 (Sanic 21.12 cannot start two apps in one process, so these tests run the real service.)
 """
@@ -31,7 +31,7 @@ def fresh_data(content_dir: Path) -> None:
 class StudioService:
     """The handoff service with the studio on a temporary content dir."""
 
-    def __init__(self, redis_url: str, content_dir: Path, log_dir: Path) -> None:
+    def __init__(self, redis_url: str, content_dir: Path, log_dir: Path, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.content_dir = content_dir
@@ -49,6 +49,7 @@ class StudioService:
             "STUDIO_CONTENT_DIR": str(content_dir),
             "STUDIO_TOKENS": f"{EDITOR}:{CONTENT_TOKEN}",
             "STUDIO_MODELS_DIR": str(content_dir / "models"),
+            **env,
         }
         self.log_path = log_dir / f"studio-{self.port}.log"
         self.process: Optional[Process] = None

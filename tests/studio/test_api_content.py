@@ -3,17 +3,13 @@
 import csv
 import io
 import shutil
-import uuid
 from pathlib import Path
 
 import aiohttp
 import pytest
-from sanic import Sanic
 
-from bot.services import free_port
-from handoff.app import create_app
-from handoff.settings import HandoffSettings
-from studio.settings import PROJECT_ROOT, StudioSettings
+from studio.settings import PROJECT_ROOT
+from tests.studio.inbox_service import StudioService
 
 HOA = {"Authorization": "Bearer hoa-token"}
 NAM = {"Authorization": "Bearer nam-token"}
@@ -24,38 +20,24 @@ EXAMPLES = [f"mình muốn hỏi về quà tặng số {n} của SenMart" for n 
 
 
 @pytest.fixture()
-async def served(redis_server, redis_client, tmp_path, monkeypatch):
-    """The handoff app with the studio on a free port; yields (session, content dir)."""
+async def served(redis_server, redis_client, tmp_path):
+    """`python -m handoff` with the studio on a copy of data/ (Sanic 21.12 starts one app per process);
+    yields (session, content dir)."""
     shutil.copytree(PROJECT_ROOT / "data", tmp_path / "data")
-    env = {
-        "HANDOFF_ADMIN_TOKEN": "adm-token",
-        "HANDOFF_SERVICE_TOKEN": "svc-token",
-        "HANDOFF_AGENT_TOKENS": "Lan:lan-token",
-        "REDIS_URL": redis_server.url,
-    }
-    studio = StudioSettings.from_env(
-        {"STUDIO_CONTENT_DIR": str(tmp_path), "STUDIO_TOKENS": "Hoa:hoa-token,Nam:nam-token"}
-    )
-    app = create_app(
-        HandoffSettings.from_env(env),
-        name=f"studio_content_{uuid.uuid4().hex[:8]}",
-        background_tasks=False,
-        configure_logging=False,
-        studio_settings=studio,
-    )
-    # several apps start in this process: Sanic's start-up rewrite ("touchup") must keep the originals
-    monkeypatch.setattr(Sanic, "test_mode", True)
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as session:
-        yield session, tmp_path
-    await server.before_stop()
-    server.close()
-    await server.wait_closed()
-    await server.after_stop()
+    service = StudioService(
+        redis_server.url,
+        tmp_path,
+        tmp_path,
+        HANDOFF_ADMIN_TOKEN="adm-token",
+        HANDOFF_SERVICE_TOKEN="svc-token",
+        HANDOFF_AGENT_TOKENS="Lan:lan-token",
+        STUDIO_TOKENS="Hoa:hoa-token,Nam:nam-token",
+    ).start()
+    try:
+        async with aiohttp.ClientSession(service.url) as session:
+            yield session, tmp_path
+    finally:
+        service.stop()
 
 
 async def call(session, method, path, headers=HOA, **kwargs):

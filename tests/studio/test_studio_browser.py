@@ -1,0 +1,511 @@
+"""The content studio (/studio, /studio/report) in headless Chromium against the real service.
+
+`python -m handoff` runs as a subprocess on a real Redis, with the studio pointed at a temporary copy
+of the project's content (config.yml, domain.yml, data/, tests/nlu/heldout.yml) and a temporary model
+registry; training, evaluation and publishing are real (a few minutes on two cores).
+
+The tests run in file order and share one service and one browser: log-in errors, editing an answer
+and its examples, a conflict, promotions and their "Thử" box, the "Bot chưa hiểu" inbox, train & publish
+(progress bar to 100 %, "Đã xuất bản"), the report page (screenshot) and a rollback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import time
+import uuid
+import zlib
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+import redis
+import requests
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from handoff.settings import PROJECT_ROOT
+from tests.browser import headless_chromium
+from tests.handoff.conftest import ADMIN_TOKEN, LAN_TOKEN, SERVICE_TOKEN, HandoffService
+
+CONTENT_TOKEN = "content-" + uuid.uuid4().hex
+SERVICE_DB = 2  # the studio service's own database on the shared test Redis
+REPORT_SCREENSHOT = Path("/tmp/studio-report.png")
+STUDIO_SCREENSHOT = Path("/tmp/studio-train.png")
+TRAIN_TIMEOUT = 25 * 60.0
+TODAY = "2026-11-20"
+
+NEW_ANSWER = (
+    "Phí giao hàng tiêu chuẩn của SenMart là 25.000đ, miễn phí cho đơn từ 300.000đ. "
+    "Chi tiết: https://senmart.vn/giao-hang"
+)
+HTML_EXAMPLE = '<b>ship</b> ra đảo Phú Quý tính phí sao <img src=x onerror="window.__xss=1">'
+INBOX_TEXT = "giao hàng ra Côn Đảo thì mấy hôm mới nhận được vậy shop"
+PHONE_TEXT = "sdt 0912345678 của tôi không nhận được mã otp đổi mật khẩu"
+
+
+# -- the service -----------------------------------------------------------------------------------
+def content_copy(root: Path) -> Path:
+    """What the studio edits, copied: the project's data/ is never written."""
+    content = root / "content"
+    content.mkdir()
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy2(PROJECT_ROOT / name, content / name)
+    shutil.copytree(PROJECT_ROOT / "data", content / "data")
+    (content / "tests" / "nlu").mkdir(parents=True)
+    shutil.copy2(PROJECT_ROOT / "tests" / "nlu" / "heldout.yml", content / "tests" / "nlu" / "heldout.yml")
+    return content
+
+
+@pytest.fixture(scope="module")
+def service(redis_server, tmp_path_factory):
+    root = tmp_path_factory.mktemp("studio")
+    redis_url = f"redis://{redis_server.host}:{redis_server.port}/{SERVICE_DB}"
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushdb()
+    running = HandoffService(
+        redis_url,
+        "http://127.0.0.1:9",  # no Rasa: nothing is relayed in these tests
+        root,
+        STUDIO_CONTENT_DIR=str(content_copy(root)),
+        STUDIO_MODELS_DIR=str(root / "models"),
+        STUDIO_TOKENS=f"content:{CONTENT_TOKEN}",
+        SENMART_TODAY=TODAY,
+    )
+    running.start()
+    running.redis = client
+    running.content_dir = root / "content"
+    yield running
+    running.stop()
+    client.close()
+
+
+def call(service, method: str, path: str, token: str = CONTENT_TOKEN, **kwargs: Any) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"}
+    return requests.request(method, service.url + path, headers=headers, timeout=30, **kwargs)
+
+
+def topic(service, name: str) -> Dict[str, Any]:
+    response = call(service, "GET", f"/studio/api/topics/{name}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# -- the browser -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def driver():
+    with headless_chromium() as browser:
+        yield browser
+
+
+def wait(browser, timeout: float = 10.0):
+    return WebDriverWait(browser, timeout, poll_frequency=0.1)
+
+
+def by_id(browser, element_id: str):
+    return browser.find_element(By.ID, element_id)
+
+
+def text_of(browser, element_id: str) -> str:
+    return by_id(browser, element_id).text
+
+
+def javascript_errors(browser) -> List[Dict[str, Any]]:
+    """Uncaught exceptions and console errors of the page (refused requests are `network` entries)."""
+    return [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and e["source"] != "network"]
+
+
+def open_studio(browser, service, token=None):
+    browser.get(service.url + "/health")
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(service.url + "/studio")
+    wait(browser).until(lambda b: by_id(b, "token").is_displayed())
+    if token:
+        log_in(browser, token)
+        wait(browser).until(lambda b: by_id(b, "app").is_displayed())
+
+
+def log_in(browser, token: str) -> None:
+    field = by_id(browser, "token")
+    field.clear()
+    field.send_keys(token)
+    by_id(browser, "login").click()
+
+
+def tab(browser, name: str) -> None:
+    browser.find_element(By.CSS_SELECTOR, f'.tab[data-tab="{name}"]').click()
+    wait(browser).until(lambda b: by_id(b, f"panel-{name}").is_displayed())
+
+
+def confirm_dialog(browser) -> None:
+    wait(browser).until(lambda b: by_id(b, "dialog").is_displayed())
+    by_id(browser, "dialog-ok").click()
+    wait(browser).until(lambda b: not by_id(b, "dialog").is_displayed())
+
+
+def open_topic(browser, name: str) -> None:
+    loads = by_id(browser, "topic-form").get_attribute("data-loads")
+
+    def click_row(b):
+        rows = b.find_elements(By.CSS_SELECTOR, f'.topic-row[data-name="{name}"]')
+        if rows:
+            rows[0].click()  # the list may be redrawn meanwhile: a stale row is clicked again
+        return bool(rows)
+
+    WebDriverWait(browser, 10, 0.1, ignored_exceptions=[StaleElementReferenceException]).until(click_row)
+    wait(browser).until(lambda b: by_id(b, "topic-form").get_attribute("data-loads") != loads)
+    assert text_of(browser, "topic-title") == name
+
+
+def set_field(element, value: str) -> None:
+    element.clear()
+    element.send_keys(value)
+
+
+# -- seeding the inbox and the handoff figures as Rasa's broker and the action server would --------
+def user_event(sender_id: str, text: str, intent: str, confidence: float, ranking) -> Dict[str, Any]:
+    return {
+        "event": "user",
+        "sender_id": sender_id,
+        "timestamp": time.time(),
+        "text": text,
+        "parse_data": {
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "intent_ranking": [{"name": name, "confidence": c} for name, c in ranking],
+        },
+    }
+
+
+def seed_conversations(service) -> None:
+    events = [
+        user_event(
+            "cust-1",
+            INBOX_TEXT,
+            "faq",
+            0.41,
+            [("faq", 0.41), ("ask_promotion", 0.2), ("inform", 0.1)],
+        ),
+        user_event("cust-2", PHONE_TEXT, "nlu_fallback", 0.3, [("nlu_fallback", 0.3), ("faq", 0.28)]),
+        user_event("cust-3", "cho tôi gặp nhân viên", "request_human", 0.97, [("request_human", 0.97)]),
+        user_event("cust-4", "đơn SM12345678 trừ tiền 2 lần", "inform", 0.93, [("inform", 0.93)]),
+        user_event("cust-5", "chào shop", "greet", 0.99, [("greet", 0.99)]),
+    ]
+    # the response selector names the FAQ topic of an `faq` guess
+    events[0]["parse_data"]["response_selector"] = {
+        "faq": {
+            "ranking": [
+                {"intent_response_key": "faq/delivery_time", "confidence": 0.7},
+                {"intent_response_key": "faq/express_delivery", "confidence": 0.2},
+            ]
+        }
+    }
+    for event in events:
+        service.redis.xadd("senmart:events", {"data": json.dumps(event, ensure_ascii=False)})
+    now = time.time()
+    for sender_id, reason, text in (
+        ("cust-3", "request_human", "cho tôi gặp nhân viên"),
+        ("cust-4", "money_complaint", "đơn SM12345678 trừ tiền 2 lần"),
+    ):
+        response = call(
+            service,
+            "POST",
+            "/internal/handoffs",
+            SERVICE_TOKEN,
+            json={
+                "sender_id": sender_id,
+                "channel": "socketio",
+                "reason": reason,
+                "transcript": [{"role": "customer", "text": text, "timestamp": now}],
+            },
+        )
+        assert response.status_code == 201, response.text
+
+
+# -- PNG check without a library -------------------------------------------------------------------
+def png_pixels(path: Path):
+    """(width, height, distinct byte values of the decompressed scanlines) of an 8-bit PNG."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    offset, idat, width, height = 8, b"", 0, 0
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        body = data[offset + 8 : offset + 8 + length]
+        if kind == b"IHDR":
+            width, height = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            idat += body
+        offset += 12 + length
+    raw = zlib.decompress(idat)
+    return width, height, len(set(raw))
+
+
+# -- the tests -------------------------------------------------------------------------------------
+def test_wrong_and_agent_tokens_are_refused_in_vietnamese(driver, service):
+    open_studio(driver, service)
+    driver.get_log("browser")
+    log_in(driver, "not-a-token")
+    wait(driver).until(lambda b: "Mã đăng nhập không đúng" in text_of(b, "login-error"))
+    assert not by_id(driver, "app").is_displayed()
+    log_in(driver, LAN_TOKEN)  # an agent of the console: 403
+    wait(driver).until(lambda b: "không có quyền sửa nội dung" in text_of(b, "login-error"))
+    assert not by_id(driver, "app").is_displayed()
+    assert driver.execute_script("return sessionStorage.length") == 0
+    log_in(driver, CONTENT_TOKEN)
+    wait(driver).until(lambda b: by_id(b, "app").is_displayed())
+    assert driver.execute_script("return sessionStorage.getItem('senmart.studio.token')") == CONTENT_TOKEN
+    by_id(driver, "logout").click()
+    wait(driver).until(lambda b: by_id(b, "token").is_displayed())
+    assert driver.execute_script("return sessionStorage.getItem('senmart.studio.token')") is None
+    assert javascript_errors(driver) == []
+
+
+def test_edit_an_answer_with_the_live_preview_and_add_an_example(driver, service):
+    open_studio(driver, service, CONTENT_TOKEN)
+    driver.get_log("browser")
+    wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".topic-row")) >= 30)
+    by_id(driver, "topic-search").send_keys("phí giao hàng")
+    wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".topic-row")) < 30)
+    open_topic(driver, "shipping_fee")
+    assert "17 ví dụ" in text_of(driver, "examples-count")
+
+    answer = by_id(driver, "response-0-text")
+    set_field(answer, NEW_ANSWER)
+    preview = by_id(driver, "topic-preview")
+    wait(driver).until(lambda b: "Chi tiết: https://senmart.vn/giao-hang" in preview.text)
+    link = preview.find_element(By.CSS_SELECTOR, ".msg.bot .bubble a")
+    assert link.get_attribute("href") == "https://senmart.vn/giao-hang"
+    driver.find_element(By.XPATH, "//div[@class='response']//button[normalize-space()='+ Thêm nút']").click()
+    set_field(driver.find_element(By.CSS_SELECTOR, ".button-row .button-title"), "Gặp nhân viên")
+    set_field(driver.find_element(By.CSS_SELECTOR, ".button-row .button-payload"), "/request_human")
+    wait(driver).until(
+        lambda b: [c.text for c in preview.find_elements(By.CSS_SELECTOR, ".msg.bot .choices .choice")]
+        == ["Gặp nhân viên"]
+    )
+    by_id(driver, "topic-save").click()
+    wait(driver, 30).until(lambda b: "Đã lưu" in text_of(b, "topic-status"))
+    stored = topic(service, "shipping_fee")
+    assert stored["responses"] == [
+        {"text": NEW_ANSWER, "buttons": [{"title": "Gặp nhân viên", "payload": "/request_human"}]}
+    ]
+
+    # one more example, typed with HTML in it: stored and shown as text, never as markup
+    by_id(driver, "example-new").send_keys(HTML_EXAMPLE)
+    by_id(driver, "example-add").click()
+    wait(driver, 30).until(lambda b: "Đã thêm câu hỏi mẫu" in text_of(b, "topic-status"))
+    assert HTML_EXAMPLE in by_id(driver, "examples").get_attribute("value").split("\n")
+    assert "18 ví dụ" in text_of(driver, "examples-count")
+    assert HTML_EXAMPLE in topic(service, "shipping_fee")["examples"]
+
+    tab(driver, "history")
+    rows = wait(driver).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#history-rows tr"))
+    assert "+ " + HTML_EXAMPLE in rows[0].text
+    assert "content" in rows[0].text and "shipping_fee" in rows[0].text
+    assert by_id(driver, "history-rows").find_elements(By.TAG_NAME, "img") == []
+    assert by_id(driver, "history-rows").find_elements(By.TAG_NAME, "b") == []
+    assert driver.execute_script("return window.__xss === undefined")
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.accept()
+    assert javascript_errors(driver) == []
+
+
+def test_validation_problems_are_shown_next_to_the_fields(driver, service):
+    tab(driver, "faq")
+    open_topic(driver, "shipping_fee")
+    set_field(by_id(driver, "examples"), "phí ship\nship bao nhiêu\nphí giao hàng")
+    wait(driver).until(lambda b: "cần tối thiểu 12" in text_of(b, "examples-count"))
+    set_field(by_id(driver, "response-0-text"), "Phí ship <b>25k</b> nhé")
+    by_id(driver, "topic-save").click()
+    examples_problems = driver.find_element(By.CSS_SELECTOR, '.problems[data-field="examples"]')
+    wait(driver).until(lambda b: examples_problems.text)
+    answer_problems = driver.find_element(By.CSS_SELECTOR, '.problems[data-field="responses.0.text"]')
+    assert answer_problems.text, "the HTML in the answer is reported next to it"
+    assert "invalid" in by_id(driver, "examples").get_attribute("class")
+    assert "Chưa lưu" in text_of(driver, "topic-status")
+    assert topic(service, "shipping_fee")["responses"][0]["text"] == NEW_ANSWER  # nothing written
+    by_id(driver, "topic-cancel").click()
+    confirm_dialog(driver)
+    wait(driver).until(lambda b: by_id(b, "response-0-text").get_attribute("value") == NEW_ANSWER)
+
+
+def test_a_conflict_offers_the_newer_version(driver, service):
+    open_topic(driver, "shipping_fee")
+    current = topic(service, "shipping_fee")
+    theirs = "Phí giao hàng tiêu chuẩn là 25.000đ (admin vừa sửa)."
+    response = call(
+        service,
+        "PUT",
+        "/studio/api/topics/shipping_fee",
+        ADMIN_TOKEN,
+        json={
+            "version": current["version"],
+            "responses": [{"text": theirs}],
+            "examples": current["examples"],
+        },
+    )
+    assert response.status_code == 200, response.text
+    set_field(by_id(driver, "response-0-text"), NEW_ANSWER + " (bản của tôi)")
+    by_id(driver, "topic-save").click()
+    wait(driver).until(lambda b: by_id(b, "topic-conflict").is_displayed())
+    assert "Nội dung này vừa được admin sửa" in text_of(driver, "topic-conflict-text")
+    by_id(driver, "topic-conflict-load").click()
+    wait(driver).until(lambda b: by_id(b, "response-0-text").get_attribute("value") == theirs)
+    assert not by_id(driver, "topic-conflict").is_displayed()
+
+
+def test_promotions_table_form_and_try_box(driver, service):
+    tab(driver, "promotions")
+    row = wait(driver).until(lambda b: b.find_elements(By.CSS_SELECTOR, 'tr[data-code="GIAM50K"]'))[0]
+    assert "50.000đ" in row.text and "500.000đ" in row.text
+
+    Select(by_id(driver, "try-code")).select_by_value("GIAM50K")
+    set_field(by_id(driver, "try-amount"), "450000")
+    driver.execute_script("document.getElementById('try-date').value = arguments[0]", TODAY)
+    by_id(driver, "try-run").click()
+    bubble = wait(driver).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#try-result .msg.bot .bubble"))
+    expected = call(
+        service,
+        "POST",
+        "/studio/api/promotions/try",
+        json={"code": "GIAM50K", "amount": 450000, "date": TODAY},
+    ).json()["messages"]
+    assert [b.text for b in bubble] == [m["text"] for m in expected if m.get("text")]
+    assert "500.000đ" in bubble[0].text
+
+    row.click()
+    wait(driver).until(lambda b: by_id(b, "promo-form").is_displayed())
+    assert by_id(driver, "p-amount").get_attribute("value") == "50000"
+    assert by_id(driver, "p-start").get_attribute("value") == "2026-11-01"
+    set_field(by_id(driver, "p-min_order"), "-5")
+    by_id(driver, "promo-save").click()
+    problems = driver.find_element(By.CSS_SELECTOR, '#promo-form .problems[data-field="min_order"]')
+    wait(driver).until(lambda b: problems.text)
+    by_id(driver, "promo-cancel").click()
+    assert javascript_errors(driver) == []
+
+
+def inbox_texts(browser) -> List[str]:
+    script = "return [...document.querySelectorAll('#inbox-list .inbox-text')].map((t) => t.textContent)"
+    return browser.execute_script(script)
+
+
+def test_the_inbox_assigns_an_unclear_question_to_a_topic(driver, service):
+    seed_conversations(service)
+
+    # the service's event consumer fills the inbox from the stream
+    wait(driver, 20).until(
+        lambda b: len(call(service, "GET", "/studio/api/inbox?status=open").json()["items"]) >= 3
+    )
+    tab(driver, "inbox")
+    texts = wait(driver).until(lambda b: len(inbox_texts(b)) >= 3 and inbox_texts(b))
+    assert INBOX_TEXT in texts
+    assert not any("0912345678" in t for t in texts), "phone numbers are masked"
+    item = driver.find_elements(By.CSS_SELECTOR, "#inbox-list .inbox-item")[texts.index(INBOX_TEXT)]
+    assert "faq/delivery_time" in item.text  # the top-3 guesses
+    select = Select(item.find_element(By.TAG_NAME, "select"))
+    assert select.first_selected_option.get_attribute("value") == "delivery_time"
+    item.find_element(By.XPATH, ".//button[normalize-space()='Thêm vào chủ đề']").click()
+    wait(driver).until(lambda b: INBOX_TEXT not in text_of(b, "inbox-list"))
+    assert INBOX_TEXT in topic(service, "delivery_time")["examples"]
+
+
+def test_train_check_and_publish(driver, service):
+    tab(driver, "train")
+    rows = wait(driver).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#model-rows tr"))
+    assert len(rows) == 1 and "Đang dùng" in rows[0].text  # the base model
+    driver.get_log("browser")
+    by_id(driver, "train-start").click()
+    wait(driver).until(lambda b: by_id(b, "train-job").is_displayed())
+    assert not by_id(driver, "train-start").is_enabled()
+
+    seen = []
+    deadline = time.monotonic() + TRAIN_TIMEOUT
+    bar = by_id(driver, "train-progress")
+    while time.monotonic() < deadline:
+        value = int(float(bar.get_attribute("value")))
+        assert bar.get_attribute("aria-valuenow") == str(value)
+        if not seen or seen[-1] != value:
+            seen.append(value)
+        state = text_of(driver, "train-state")
+        if state in ("Đã xuất bản", "Không xuất bản", "Lỗi"):
+            break
+        time.sleep(1.0)
+    log = by_id(driver, "train-log").get_attribute("textContent")
+    assert text_of(driver, "train-state") == "Đã xuất bản", (text_of(driver, "train-verdict"), log[-3000:])
+    assert seen == sorted(seen), f"the progress went back: {seen}"
+    assert any(0 < v < 100 for v in seen), f"no progress in between: {seen}"
+    assert int(float(bar.get_attribute("value"))) == 100
+    assert bar.get_attribute("aria-valuenow") == "100"
+    assert text_of(driver, "train-percent") == "100%"
+    assert ".tar.gz" in log  # the tail of Rasa's log: where the model was saved
+    assert "\x1b[" not in log  # without terminal colour codes
+    assert "Đã xuất bản" in text_of(driver, "train-verdict")
+    assert "%" in text_of(driver, "train-accuracy")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#train-topics tr")) >= 30
+    wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#model-rows tr")) == 2)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#model-rows tr")
+    assert "Đang dùng" in rows[0].text  # the new model, newest first
+    assert rows[1].find_elements(By.XPATH, ".//button[normalize-space()='Quay lại bản này']")
+    assert by_id(driver, "train-start").is_enabled()
+    driver.save_screenshot(str(STUDIO_SCREENSHOT))
+    assert javascript_errors(driver) == []
+
+
+def test_the_report_page_draws_its_charts(driver, service):
+    driver.find_element(By.ID, "tab-report").click()
+    wait(driver, 15).until(lambda b: b.execute_script("return document.body.dataset.loaded === 'true'"))
+    sizes = driver.execute_script(
+        """
+        return [...document.querySelectorAll('.chart-box')].map((box) => {
+          const chart = box.querySelector('svg.chart');
+          const r = chart ? chart.getBoundingClientRect() : {width: 0, height: 0};
+          const bars = box.querySelectorAll('rect.bar');
+          const drawn = [...bars].filter((b) => b.getBoundingClientRect().width > 0).length;
+          return {id: box.id, width: r.width, height: r.height, bars: bars.length, drawn,
+                  empty: box.querySelector('.empty') ? box.querySelector('.empty').textContent : null};
+        });
+        """
+    )
+    by_chart = {s["id"]: s for s in sizes}
+    for name in ("chart-accuracy", "chart-handoffs", "chart-inbox"):
+        chart = by_chart[name]
+        assert chart["width"] > 300 and chart["height"] > 150, chart
+        assert chart["bars"] > 0 and chart["drawn"] == chart["bars"], chart
+    assert by_chart["chart-accuracy"]["bars"] >= 30  # one bar per topic
+    accuracy = by_id(driver, "chart-accuracy")
+    assert "Tỉ lệ câu kiểm tra bot hiểu đúng (%)" in accuracy.text  # axis title
+    assert "%" in text_of(driver, "accuracy-overall")
+    handoffs = by_id(driver, "chart-handoffs")
+    assert "Khách muốn gặp nhân viên" in handoffs.text and "Khiếu nại tiền" in handoffs.text  # legend
+    assert by_chart["chart-confusions"]["bars"] > 0 or by_chart["chart-confusions"]["empty"]
+
+    driver.set_window_size(1366, 2400)
+    try:
+        driver.save_screenshot(str(REPORT_SCREENSHOT))
+    finally:
+        driver.set_window_size(1366, 768)
+    width, height, distinct = png_pixels(REPORT_SCREENSHOT)
+    assert (width, height) >= (1000, 1000)
+    assert distinct > 50, "the screenshot looks blank"
+    assert javascript_errors(driver) == []
+
+
+def test_roll_back_to_the_previous_model(driver, service):
+    driver.get(service.url + "/studio#train")
+    wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#model-rows tr")) == 2)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#model-rows tr")
+    previous = rows[1].get_attribute("data-id")
+    rows[1].find_element(By.XPATH, ".//button[normalize-space()='Quay lại bản này']").click()
+    confirm_dialog(driver)
+    row_text = (
+        "const r = document.querySelector(`#model-rows tr[data-id='${arguments[0]}']`);"
+        " return r && r.textContent"
+    )
+    wait(driver).until(lambda b: "Đang dùng" in (b.execute_script(row_text, previous) or ""))
+    assert call(service, "GET", "/studio/api/models").json()["current"] == previous
+    tab(driver, "history")
+    wait(driver).until(lambda b: "Quay lại bản cũ" in text_of(b, "history-rows"))
+    assert javascript_errors(driver) == []
