@@ -1,16 +1,31 @@
 """The content studio with the real services (Redis, handoff service + studio, action server, 2 Rasa workers):
 an answer edit is live without retraining and can be undone; a message the bot did not understand reaches the
-inbox, is assigned to a topic, trained, gated and published with no failed customer request during the swap;
-a rollback brings the old model back. The system edits a copy of the content (tests/e2e/conftest.py)."""
+inbox, is assigned to a topic, then trained, gated and published from the studio page in headless Chromium
+(progress bar to 100 %) with no failed customer request during the swap; the report page draws its charts;
+a rollback in the page brings the old model back. The system edits a copy of the content (conftest.py)."""
 
 import threading
 import time
 
 import requests
+from selenium.webdriver.common.by import By
 
 from tests.e2e.conftest import STUDIO_TOKEN
 from tests.e2e.test_rest_webhook import new_sender, say
 from tests.polling import wait_for
+from tests.studio.studio_page import (
+    REPORT_SCREENSHOT,
+    STUDIO_SCREENSHOT,
+    TRAIN_TIMEOUT,
+    by_id,
+    confirm_dialog,
+    javascript_errors,
+    open_studio,
+    png_pixels,
+    tab,
+    text_of,
+    wait,
+)
 
 STUDIO = {"Authorization": f"Bearer {STUDIO_TOKEN}"}
 # answered today with a wrong topic at low confidence (faq × redeem_points 0.17): the inbox gets it
@@ -101,7 +116,94 @@ def test_answer_edit_is_live_within_30_seconds_and_undo_restores_it(system):
     assert topic_answer(system, "hotline") == old_text
 
 
-def test_inbox_message_assigned_trained_published_and_rolled_back(system):
+def watch_training(driver) -> None:
+    """Click "Huấn luyện, kiểm tra và xuất bản" and follow the progress bar until the job ends."""
+    tab(driver, "train")
+    rows = wait(driver).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#model-rows tr"))
+    assert len(rows) == 1 and "Đang dùng" in rows[0].text  # the model the system started with
+    driver.get_log("browser")
+    by_id(driver, "train-start").click()
+    wait(driver).until(lambda b: by_id(b, "train-job").is_displayed())
+    assert not by_id(driver, "train-start").is_enabled()
+    seen = []
+    deadline = time.monotonic() + TRAIN_TIMEOUT
+    bar = by_id(driver, "train-progress")
+    while time.monotonic() < deadline:
+        value = int(float(bar.get_attribute("value")))
+        assert bar.get_attribute("aria-valuenow") == str(value)
+        if not seen or seen[-1] != value:
+            seen.append(value)
+        if text_of(driver, "train-state") in ("Đã xuất bản", "Không xuất bản", "Lỗi"):
+            break
+        time.sleep(1.0)
+    log = by_id(driver, "train-log").get_attribute("textContent")
+    assert text_of(driver, "train-state") == "Đã xuất bản", (text_of(driver, "train-verdict"), log[-3000:])
+    assert seen == sorted(seen), f"the progress went back: {seen}"
+    assert any(0 < v < 100 for v in seen), f"no progress in between: {seen}"
+    assert int(float(bar.get_attribute("value"))) == 100 and text_of(driver, "train-percent") == "100%"
+    assert ".tar.gz" in log and "\x1b[" not in log  # Rasa's log tail, without terminal colour codes
+    assert "Đã xuất bản" in text_of(driver, "train-verdict")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#train-topics tr")) >= 30  # before/after per topic
+    wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#model-rows tr")) == 2)
+    assert "Đang dùng" in driver.find_elements(By.CSS_SELECTOR, "#model-rows tr")[0].text
+    driver.save_screenshot(str(STUDIO_SCREENSHOT))
+    assert javascript_errors(driver) == []
+
+
+def check_report(driver) -> None:
+    """The report page draws its charts (accuracy per topic from the published model's evaluation,
+    handoffs by reason per day from the tickets of this test session, inbox volume); screenshot."""
+    driver.find_element(By.ID, "tab-report").click()
+    wait(driver, 15).until(lambda b: b.execute_script("return document.body.dataset.loaded === 'true'"))
+    sizes = driver.execute_script(
+        """
+        return [...document.querySelectorAll('.chart-box')].map((box) => {
+          const chart = box.querySelector('svg.chart');
+          const r = chart ? chart.getBoundingClientRect() : {width: 0, height: 0};
+          const bars = box.querySelectorAll('rect.bar');
+          const drawn = [...bars].filter((b) => b.getBoundingClientRect().width > 0).length;
+          return {id: box.id, width: r.width, height: r.height, bars: bars.length, drawn};
+        });
+        """
+    )
+    by_chart = {s["id"]: s for s in sizes}
+    for name in ("chart-accuracy", "chart-handoffs", "chart-inbox"):
+        chart = by_chart[name]
+        assert chart["width"] > 300 and chart["height"] > 150, chart
+        assert chart["bars"] > 0 and chart["drawn"] == chart["bars"], chart
+    assert by_chart["chart-accuracy"]["bars"] >= 30  # one bar per topic
+    assert "Tỉ lệ câu kiểm tra bot hiểu đúng (%)" in by_id(driver, "chart-accuracy").text
+    assert "Khách muốn gặp nhân viên" in by_id(driver, "chart-handoffs").text  # legend
+    driver.set_window_size(1366, 2400)
+    try:
+        driver.save_screenshot(str(REPORT_SCREENSHOT))
+    finally:
+        driver.set_window_size(1366, 768)
+    width, height, distinct = png_pixels(REPORT_SCREENSHOT)
+    assert (width, height) >= (1000, 1000) and distinct > 50, "the screenshot looks blank"
+    assert javascript_errors(driver) == []
+
+
+def roll_back_in_the_page(driver, system) -> str:
+    """One click on "Quay lại bản này" for the model the system started with; its id."""
+    driver.get(system.handoff_url + "/studio#train")
+    wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#model-rows tr")) == 2)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#model-rows tr")
+    previous = rows[1].get_attribute("data-id")
+    rows[1].find_element(By.XPATH, ".//button[normalize-space()='Quay lại bản này']").click()
+    confirm_dialog(driver)
+    row_text = (
+        "const r = document.querySelector(`#model-rows tr[data-id='${arguments[0]}']`);"
+        " return r && r.textContent"
+    )
+    wait(driver).until(lambda b: "Đang dùng" in (b.execute_script(row_text, previous) or ""))
+    return previous
+
+
+def test_inbox_message_assigned_trained_published_and_rolled_back(system, driver):
+    """In the studio page: train, check and publish, the report, a rollback — while a customer is answered
+    throughout; Rasa answers the assigned message by its topic after the publish, and not after the
+    rollback."""
     vat_answer = topic_answer(system, "vat_invoice")
     sender = new_sender()
     assert vat_answer not in answer_texts(system, sender, MISSED)
@@ -120,26 +222,16 @@ def test_inbox_message_assigned_trained_published_and_rolled_back(system):
     customer = SteadyCustomer(system)
     customer.start()
     try:
-        job = studio(system, "POST", "/train")
-        assert job.status_code == 202, job.text
-        job_id = job.json()["job_id"]
-
-        def finished():
-            state = studio(system, "GET", f"/train/{job_id}").json()
-            return state if state["state"] in ("published", "refused", "failed") else None
-
-        state = wait_for(finished, timeout=900, interval=2)
-        assert state["state"] == "published", state
+        open_studio(driver, system.handoff_url, STUDIO_TOKEN)
+        watch_training(driver)
         new_model = served_model(system)
         assert new_model != base_model
         wait_for(lambda: every_worker_on(system, new_model), timeout=180, interval=1)
         assert vat_answer in answer_texts(system, new_sender(), MISSED)
+        check_report(driver)
 
-        # one click back to the model the system started with: the old answer returns
-        models = studio(system, "GET", "/models").json()
-        assert models["current"] == state["model_id"]
-        back = studio(system, "POST", "/models/base/rollback")
-        assert back.status_code == 200, back.text
+        assert roll_back_in_the_page(driver, system) == "base"
+        assert studio(system, "GET", "/models").json()["current"] == "base"
         assert served_model(system) == base_model
         wait_for(lambda: every_worker_on(system, base_model), timeout=180, interval=1)
         assert vat_answer not in answer_texts(system, new_sender(), MISSED)

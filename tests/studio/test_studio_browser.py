@@ -1,41 +1,49 @@
 """The content studio (/studio, /studio/report) in headless Chromium against the real service.
 
 `python -m handoff` runs as a subprocess on a real Redis, with the studio pointed at a temporary copy
-of the project's content (config.yml, domain.yml, data/, tests/nlu/heldout.yml) and a temporary model
-registry; training, evaluation and publishing are real (a few minutes on two cores).
+of the project's content (config.yml, domain.yml, data/, tests/nlu/heldout.yml).
 
 The tests run in file order and share one service and one browser: log-in errors, editing an answer
-and its examples, a conflict, promotions and their "Thử" box, the "Bot chưa hiểu" inbox, train & publish
-(progress bar to 100 %, "Đã xuất bản"), the report page (screenshot) and a rollback.
+and its examples, a conflict, promotions and their "Thử" box, the "Bot chưa hiểu" inbox. Train & publish
+(progress bar to 100 %, "Đã xuất bản"), the report page (screenshot) and a rollback are driven in the same
+page by tests/e2e/test_studio.py against the whole system, so CI trains once and the published model is
+checked in Rasa's answers.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import struct
 import time
 import uuid
-import zlib
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 import redis
 import requests
-from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
+from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from handoff.settings import PROJECT_ROOT
 from tests.browser import headless_chromium
 from tests.handoff.conftest import ADMIN_TOKEN, LAN_TOKEN, SERVICE_TOKEN, HandoffService
+from tests.studio.studio_page import (
+    by_id,
+    confirm_dialog,
+    javascript_errors,
+    log_in,
+    open_studio,
+    open_topic,
+    set_field,
+    tab,
+    text_of,
+    wait,
+)
 
 CONTENT_TOKEN = "content-" + uuid.uuid4().hex
 SERVICE_DB = 2  # the studio service's own database on the shared test Redis
-REPORT_SCREENSHOT = Path("/tmp/studio-report.png")
-STUDIO_SCREENSHOT = Path("/tmp/studio-train.png")
-TRAIN_TIMEOUT = 25 * 60.0
 TODAY = "2026-11-20"
 
 NEW_ANSWER = (
@@ -101,71 +109,6 @@ def driver():
         yield browser
 
 
-def wait(browser, timeout: float = 10.0):
-    return WebDriverWait(browser, timeout, poll_frequency=0.1)
-
-
-def by_id(browser, element_id: str):
-    return browser.find_element(By.ID, element_id)
-
-
-def text_of(browser, element_id: str) -> str:
-    return by_id(browser, element_id).text
-
-
-def javascript_errors(browser) -> List[Dict[str, Any]]:
-    """Uncaught exceptions and console errors of the page (refused requests are `network` entries)."""
-    return [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and e["source"] != "network"]
-
-
-def open_studio(browser, service, token=None):
-    browser.get(service.url + "/health")
-    browser.execute_script("sessionStorage.clear()")
-    browser.get(service.url + "/studio")
-    wait(browser).until(lambda b: by_id(b, "token").is_displayed())
-    if token:
-        log_in(browser, token)
-        wait(browser).until(lambda b: by_id(b, "app").is_displayed())
-
-
-def log_in(browser, token: str) -> None:
-    field = by_id(browser, "token")
-    field.clear()
-    field.send_keys(token)
-    by_id(browser, "login").click()
-
-
-def tab(browser, name: str) -> None:
-    browser.find_element(By.CSS_SELECTOR, f'.tab[data-tab="{name}"]').click()
-    wait(browser).until(lambda b: by_id(b, f"panel-{name}").is_displayed())
-
-
-def confirm_dialog(browser) -> None:
-    wait(browser).until(lambda b: by_id(b, "dialog").is_displayed())
-    by_id(browser, "dialog-ok").click()
-    wait(browser).until(lambda b: not by_id(b, "dialog").is_displayed())
-
-
-def open_topic(browser, name: str) -> None:
-    loads = by_id(browser, "topic-form").get_attribute("data-loads")
-
-    def click_row(b):
-        rows = b.find_elements(By.CSS_SELECTOR, f'.topic-row[data-name="{name}"]')
-        if rows:
-            rows[0].click()  # the list may be redrawn meanwhile: a stale row is clicked again
-        return bool(rows)
-
-    WebDriverWait(browser, 10, 0.1, ignored_exceptions=[StaleElementReferenceException]).until(click_row)
-    wait(browser).until(lambda b: by_id(b, "topic-form").get_attribute("data-loads") != loads)
-    assert text_of(browser, "topic-title") == name
-
-
-def set_field(element, value: str) -> None:
-    element.clear()
-    element.send_keys(value)
-
-
-# -- seeding the inbox and the handoff figures as Rasa's broker and the action server would --------
 def user_event(sender_id: str, text: str, intent: str, confidence: float, ranking) -> Dict[str, Any]:
     return {
         "event": "user",
@@ -225,27 +168,9 @@ def seed_conversations(service) -> None:
         assert response.status_code == 201, response.text
 
 
-# -- PNG check without a library -------------------------------------------------------------------
-def png_pixels(path: Path):
-    """(width, height, distinct byte values of the decompressed scanlines) of an 8-bit PNG."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    offset, idat, width, height = 8, b"", 0, 0
-    while offset < len(data):
-        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
-        body = data[offset + 8 : offset + 8 + length]
-        if kind == b"IHDR":
-            width, height = struct.unpack(">II", body[:8])
-        elif kind == b"IDAT":
-            idat += body
-        offset += 12 + length
-    raw = zlib.decompress(idat)
-    return width, height, len(set(raw))
-
-
 # -- the tests -------------------------------------------------------------------------------------
 def test_wrong_and_agent_tokens_are_refused_in_vietnamese(driver, service):
-    open_studio(driver, service)
+    open_studio(driver, service.url)
     driver.get_log("browser")
     log_in(driver, "not-a-token")
     wait(driver).until(lambda b: "Mã đăng nhập không đúng" in text_of(b, "login-error"))
@@ -264,7 +189,7 @@ def test_wrong_and_agent_tokens_are_refused_in_vietnamese(driver, service):
 
 
 def test_edit_an_answer_with_the_live_preview_and_add_an_example(driver, service):
-    open_studio(driver, service, CONTENT_TOKEN)
+    open_studio(driver, service.url, CONTENT_TOKEN)
     driver.get_log("browser")
     wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".topic-row")) >= 30)
     by_id(driver, "topic-search").send_keys("phí giao hàng")
@@ -410,102 +335,3 @@ def test_the_inbox_assigns_an_unclear_question_to_a_topic(driver, service):
     item.find_element(By.XPATH, ".//button[normalize-space()='Thêm vào chủ đề']").click()
     wait(driver).until(lambda b: INBOX_TEXT not in text_of(b, "inbox-list"))
     assert INBOX_TEXT in topic(service, "delivery_time")["examples"]
-
-
-def test_train_check_and_publish(driver, service):
-    tab(driver, "train")
-    rows = wait(driver).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#model-rows tr"))
-    assert len(rows) == 1 and "Đang dùng" in rows[0].text  # the base model
-    driver.get_log("browser")
-    by_id(driver, "train-start").click()
-    wait(driver).until(lambda b: by_id(b, "train-job").is_displayed())
-    assert not by_id(driver, "train-start").is_enabled()
-
-    seen = []
-    deadline = time.monotonic() + TRAIN_TIMEOUT
-    bar = by_id(driver, "train-progress")
-    while time.monotonic() < deadline:
-        value = int(float(bar.get_attribute("value")))
-        assert bar.get_attribute("aria-valuenow") == str(value)
-        if not seen or seen[-1] != value:
-            seen.append(value)
-        state = text_of(driver, "train-state")
-        if state in ("Đã xuất bản", "Không xuất bản", "Lỗi"):
-            break
-        time.sleep(1.0)
-    log = by_id(driver, "train-log").get_attribute("textContent")
-    assert text_of(driver, "train-state") == "Đã xuất bản", (text_of(driver, "train-verdict"), log[-3000:])
-    assert seen == sorted(seen), f"the progress went back: {seen}"
-    assert any(0 < v < 100 for v in seen), f"no progress in between: {seen}"
-    assert int(float(bar.get_attribute("value"))) == 100
-    assert bar.get_attribute("aria-valuenow") == "100"
-    assert text_of(driver, "train-percent") == "100%"
-    assert ".tar.gz" in log  # the tail of Rasa's log: where the model was saved
-    assert "\x1b[" not in log  # without terminal colour codes
-    assert "Đã xuất bản" in text_of(driver, "train-verdict")
-    assert "%" in text_of(driver, "train-accuracy")
-    assert len(driver.find_elements(By.CSS_SELECTOR, "#train-topics tr")) >= 30
-    wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#model-rows tr")) == 2)
-    rows = driver.find_elements(By.CSS_SELECTOR, "#model-rows tr")
-    assert "Đang dùng" in rows[0].text  # the new model, newest first
-    assert rows[1].find_elements(By.XPATH, ".//button[normalize-space()='Quay lại bản này']")
-    assert by_id(driver, "train-start").is_enabled()
-    driver.save_screenshot(str(STUDIO_SCREENSHOT))
-    assert javascript_errors(driver) == []
-
-
-def test_the_report_page_draws_its_charts(driver, service):
-    driver.find_element(By.ID, "tab-report").click()
-    wait(driver, 15).until(lambda b: b.execute_script("return document.body.dataset.loaded === 'true'"))
-    sizes = driver.execute_script(
-        """
-        return [...document.querySelectorAll('.chart-box')].map((box) => {
-          const chart = box.querySelector('svg.chart');
-          const r = chart ? chart.getBoundingClientRect() : {width: 0, height: 0};
-          const bars = box.querySelectorAll('rect.bar');
-          const drawn = [...bars].filter((b) => b.getBoundingClientRect().width > 0).length;
-          return {id: box.id, width: r.width, height: r.height, bars: bars.length, drawn,
-                  empty: box.querySelector('.empty') ? box.querySelector('.empty').textContent : null};
-        });
-        """
-    )
-    by_chart = {s["id"]: s for s in sizes}
-    for name in ("chart-accuracy", "chart-handoffs", "chart-inbox"):
-        chart = by_chart[name]
-        assert chart["width"] > 300 and chart["height"] > 150, chart
-        assert chart["bars"] > 0 and chart["drawn"] == chart["bars"], chart
-    assert by_chart["chart-accuracy"]["bars"] >= 30  # one bar per topic
-    accuracy = by_id(driver, "chart-accuracy")
-    assert "Tỉ lệ câu kiểm tra bot hiểu đúng (%)" in accuracy.text  # axis title
-    assert "%" in text_of(driver, "accuracy-overall")
-    handoffs = by_id(driver, "chart-handoffs")
-    assert "Khách muốn gặp nhân viên" in handoffs.text and "Khiếu nại tiền" in handoffs.text  # legend
-    assert by_chart["chart-confusions"]["bars"] > 0 or by_chart["chart-confusions"]["empty"]
-
-    driver.set_window_size(1366, 2400)
-    try:
-        driver.save_screenshot(str(REPORT_SCREENSHOT))
-    finally:
-        driver.set_window_size(1366, 768)
-    width, height, distinct = png_pixels(REPORT_SCREENSHOT)
-    assert (width, height) >= (1000, 1000)
-    assert distinct > 50, "the screenshot looks blank"
-    assert javascript_errors(driver) == []
-
-
-def test_roll_back_to_the_previous_model(driver, service):
-    driver.get(service.url + "/studio#train")
-    wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#model-rows tr")) == 2)
-    rows = driver.find_elements(By.CSS_SELECTOR, "#model-rows tr")
-    previous = rows[1].get_attribute("data-id")
-    rows[1].find_element(By.XPATH, ".//button[normalize-space()='Quay lại bản này']").click()
-    confirm_dialog(driver)
-    row_text = (
-        "const r = document.querySelector(`#model-rows tr[data-id='${arguments[0]}']`);"
-        " return r && r.textContent"
-    )
-    wait(driver).until(lambda b: "Đang dùng" in (b.execute_script(row_text, previous) or ""))
-    assert call(service, "GET", "/studio/api/models").json()["current"] == previous
-    tab(driver, "history")
-    wait(driver).until(lambda b: "Quay lại bản cũ" in text_of(b, "history-rows"))
-    assert javascript_errors(driver) == []
