@@ -218,6 +218,16 @@ def test_inbox_message_assigned_trained_published_and_rolled_back(system, driver
     assert assigned.status_code == 200, assigned.text
     assert MISSED in studio(system, "GET", "/topics/vat_invoice").json()["examples"]
 
+    # a handed-off conversation today, for the report's handoff chart (handed back to the bot at once)
+    handoff = say(system, new_sender(), "cho mình gặp nhân viên")
+    ticket_id = next(m["custom"]["handoff"]["ticket_id"] for m in handoff if "custom" in m)
+    back = requests.post(
+        f"{system.handoff_url}/api/tickets/{ticket_id}/return-to-bot",
+        headers={"Authorization": "Bearer token-lan"},
+        timeout=10,
+    )
+    assert back.status_code == 200, back.text
+
     base_model = served_model(system)
     customer = SteadyCustomer(system)
     customer.start()
