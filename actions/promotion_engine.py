@@ -60,26 +60,26 @@ _PAYMENT_ALIASES = {
 
 _VN_TZ = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh has no daylight saving time.
 
-_PROMOTION_KEYS = frozenset(
-    {
-        "code",
-        "name",
-        "kind",
-        "percent",
-        "amount",
-        "cap",
-        "min_order",
-        "tiers",
-        "payment_methods",
-        "start",
-        "end",
-        "stack_group",
-        "excludes_groups",
-        "limits",
-        "notes",
-        "aliases",
-    }
+# the fields of a promotion in data/promotions.yml, in the order the file documents them
+PROMOTION_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "percent",
+    "amount",
+    "cap",
+    "min_order",
+    "tiers",
+    "payment_methods",
+    "start",
+    "end",
+    "stack_group",
+    "excludes_groups",
+    "limits",
+    "notes",
+    "aliases",
 )
+_PROMOTION_KEYS = frozenset(PROMOTION_FIELDS)
 _SHIPPING_KEYS = frozenset({"shipping_fee_standard", "free_shipping_min_order"})
 
 

@@ -21,7 +21,8 @@ import requests
 
 from benchmarks.run import OUT
 from bot.services import System, free_port
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
+from studio.settings import copy_content
 
 TOKEN = "bench-content-token"
 STUDIO = {"Authorization": f"Bearer {TOKEN}"}
@@ -71,16 +72,6 @@ class Customer(threading.Thread):
         return [ms for sent, ms, _ in self.samples if start <= sent < end]
 
 
-def _content_copy(target: Path) -> Path:
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("config.yml", "domain.yml"):
-        shutil.copy2(PROJECT_ROOT / name, target / name)
-    shutil.copytree(PROJECT_ROOT / "data", target / "data", dirs_exist_ok=True)
-    (target / "tests" / "nlu").mkdir(parents=True, exist_ok=True)
-    shutil.copy2(PROJECT_ROOT / "tests" / "nlu" / "heldout.yml", target / "tests" / "nlu" / "heldout.yml")
-    return target
-
-
 def _studio(system: System, method: str, path: str, **kwargs) -> requests.Response:
     return requests.request(
         method, f"{system.handoff_url}/studio/api{path}", headers=STUDIO, timeout=30, **kwargs
@@ -119,7 +110,8 @@ def _answer_edit_live(system: System) -> float:
 
 def studio_measure(model: Path, full_retrain_s: Optional[float]) -> Dict[str, object]:
     """Start the system on a content copy and measure the studio's figures."""
-    content = _content_copy(OUT / "studio-content")
+    shutil.rmtree(OUT / "studio-content", ignore_errors=True)
+    content = copy_content(OUT / "studio-content")
     settings = Settings(
         rasa_port=free_port(),
         action_port=free_port(),

@@ -20,6 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from actions.promotion_engine import (
     KINDS,
     PAYMENT_METHODS,
+    PROMOTION_FIELDS,
     STACK_GROUPS,
     TIERS,
     PromotionBook,
@@ -42,24 +43,7 @@ from studio.content import (
 )
 from studio.settings import StudioSettings
 
-FIELDS = (
-    "code",
-    "name",
-    "kind",
-    "percent",
-    "amount",
-    "cap",
-    "min_order",
-    "tiers",
-    "payment_methods",
-    "start",
-    "end",
-    "stack_group",
-    "excludes_groups",
-    "limits",
-    "notes",
-    "aliases",
-)
+FIELDS = PROMOTION_FIELDS
 MONEY_FIELDS = ("amount", "cap", "min_order")
 LIST_FIELDS = ("tiers", "payment_methods", "excludes_groups", "aliases")
 TEXT_FIELDS = ("name", "limits", "notes")

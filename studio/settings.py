@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Text
@@ -83,6 +84,21 @@ class StudioSettings:
             if hmac.compare_digest(token.encode(), known.encode()):
                 return Editor(name)
         return None
+
+
+def copy_content(target: Path, source: Path = PROJECT_ROOT) -> Path:
+    """A copy of what the studio edits — config.yml, domain.yml, data/ and the held-out set — for tests and
+    benchmarks that must not write the project's files. `.rasa` is linked: Rasa's cache entries written by
+    `make train` name their files relative to the project, so a training in the copy finds them."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy2(source / name, target / name)
+    shutil.copytree(source / "data", target / "data", dirs_exist_ok=True)
+    (target / "tests" / "nlu").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "tests" / "nlu" / "heldout.yml", target / "tests" / "nlu" / "heldout.yml")
+    if (source / ".rasa").is_dir() and not (target / ".rasa").exists():
+        (target / ".rasa").symlink_to(source / ".rasa")
+    return target
 
 
 def parse_editor_tokens(value: Text) -> Dict[Text, Text]:

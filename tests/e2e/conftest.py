@@ -1,13 +1,11 @@
 """Starts the real system (Redis, handoff service, action server, Rasa server) once for e2e tests,
 with a Graph API stand-in that receives what the Messenger channel sends."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from bot.services import System, free_port
 from bot.settings import PROJECT_ROOT, Settings
+from studio.settings import copy_content
 from tests.browser import headless_chromium
 from tests.graph_stand_in import GraphStandIn
 
@@ -26,24 +24,13 @@ def graph():
     stand_in.stop()
 
 
-def content_copy(target: Path) -> Path:
-    """A copy of what the content studio edits (data/, domain, config, held-out set): e2e tests that edit
-    content never touch the project's files."""
-    for name in ("config.yml", "domain.yml"):
-        shutil.copy2(PROJECT_ROOT / name, target / name)
-    shutil.copytree(PROJECT_ROOT / "data", target / "data")
-    (target / "tests" / "nlu").mkdir(parents=True)
-    shutil.copy2(PROJECT_ROOT / "tests" / "nlu" / "heldout.yml", target / "tests" / "nlu" / "heldout.yml")
-    return target
-
-
 @pytest.fixture(scope="session")
 def system(tmp_path_factory, graph):
     """The running system; `system.rasa_url`, `.handoff_url`, `.admin_token`, `.service_token`; the studio
     edits `system.content_dir` (a copy), content token `STUDIO_TOKEN`."""
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}; run `make train` (make test does it)")
-    content = content_copy(tmp_path_factory.mktemp("content"))
+    content = copy_content(tmp_path_factory.mktemp("content"))
     settings = Settings(
         rasa_port=free_port(),
         action_port=free_port(),

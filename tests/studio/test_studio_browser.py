@@ -13,10 +13,8 @@ checked in Rasa's answers.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import uuid
-from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
@@ -26,7 +24,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from handoff.settings import PROJECT_ROOT
+from studio.settings import copy_content
 from tests.browser import headless_chromium
 from tests.handoff.conftest import ADMIN_TOKEN, LAN_TOKEN, SERVICE_TOKEN, HandoffService
 from tests.studio.studio_page import (
@@ -56,18 +54,6 @@ PHONE_TEXT = "sdt 0912345678 của tôi không nhận được mã otp đổi m�
 
 
 # -- the service -----------------------------------------------------------------------------------
-def content_copy(root: Path) -> Path:
-    """What the studio edits, copied: the project's data/ is never written."""
-    content = root / "content"
-    content.mkdir()
-    for name in ("config.yml", "domain.yml"):
-        shutil.copy2(PROJECT_ROOT / name, content / name)
-    shutil.copytree(PROJECT_ROOT / "data", content / "data")
-    (content / "tests" / "nlu").mkdir(parents=True)
-    shutil.copy2(PROJECT_ROOT / "tests" / "nlu" / "heldout.yml", content / "tests" / "nlu" / "heldout.yml")
-    return content
-
-
 @pytest.fixture(scope="module")
 def service(redis_server, tmp_path_factory):
     root = tmp_path_factory.mktemp("studio")
@@ -78,7 +64,7 @@ def service(redis_server, tmp_path_factory):
         redis_url,
         "http://127.0.0.1:9",  # no Rasa: nothing is relayed in these tests
         root,
-        STUDIO_CONTENT_DIR=str(content_copy(root)),
+        STUDIO_CONTENT_DIR=str(copy_content(root / "content")),
         STUDIO_MODELS_DIR=str(root / "models"),
         STUDIO_TOKENS=f"content:{CONTENT_TOKEN}",
         SENMART_TODAY=TODAY,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ import requests
 from bot.services import Process, free_port, wait_until
 from bot.settings import PROJECT_ROOT
 from studio.models import BASE_MODEL_ID, ModelRegistry
-from studio.settings import StudioSettings
+from studio.settings import StudioSettings, copy_content
 from studio.training import (
     ProgressParser,
     confusions_changed,
@@ -124,16 +123,7 @@ def move_examples(faq_dir: Path, source: str, target: str, keep: int) -> list:
 
 @pytest.fixture()
 def bad_content(tmp_path):
-    content = tmp_path / "content"
-    content.mkdir()
-    for name in ("config.yml", "domain.yml"):
-        shutil.copy(PROJECT_ROOT / name, content / name)
-    shutil.copytree(PROJECT_ROOT / "data", content / "data")
-    (content / "tests" / "nlu").mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "tests" / "nlu" / "heldout.yml", content / "tests" / "nlu" / "heldout.yml")
-    # Rasa's cache entries written by `make train` name their files relative to the project
-    # (.rasa/cache/tmp…): the copy sees the same cache under the same relative path
-    (content / ".rasa").symlink_to(PROJECT_ROOT / ".rasa")
+    content = copy_content(tmp_path / "content")  # with .rasa linked: the project's cache is found
     faq = content / "data" / "nlu" / "faq"
     moved = move_examples(faq, "shipping_fee", "delivery_time", keep=2)
     moved += move_examples(faq, "refund_time", "return_policy", keep=2)
