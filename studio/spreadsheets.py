@@ -182,15 +182,21 @@ def _faq_column(problem_field: Text) -> Text:
     return "answer"
 
 
-def import_faq(content: FaqContent, data: bytes, fmt: Text) -> ImportResult:
-    """Create or update the topics of a sheet; nothing is written if any row is wrong."""
+def _sheet_records(data: bytes, fmt: Text, required, columns) -> Tuple[ImportResult, List[Any]]:
+    """The rows of an uploaded sheet as records, or a result holding the errors (row 0: unreadable)."""
     result = ImportResult()
     try:
         rows = read_sheet(data, fmt)
     except ValueError as problem:
         result.errors.append(_error(0, "", str(problem)))
-        return result
-    records, result.errors = _records(rows, FAQ_REQUIRED, FAQ_COLUMNS)
+        return result, []
+    records, result.errors = _records(rows, required, columns)
+    return result, records
+
+
+def import_faq(content: FaqContent, data: bytes, fmt: Text) -> ImportResult:
+    """Create or update the topics of a sheet; nothing is written if any row is wrong."""
+    result, records = _sheet_records(data, fmt, FAQ_REQUIRED, FAQ_COLUMNS)
     if result.errors:
         return result
     parsed: List[Tuple[int, Text, List[Dict[Text, Any]], List[Text]]] = []
@@ -300,13 +306,7 @@ def export_promotions(table: PromotionTable, fmt: Text) -> bytes:
 
 def import_promotions(table: PromotionTable, data: bytes, fmt: Text) -> ImportResult:
     """Create or update the promotions of a sheet; nothing is written if any row is wrong."""
-    result = ImportResult()
-    try:
-        rows = read_sheet(data, fmt)
-    except ValueError as problem:
-        result.errors.append(_error(0, "", str(problem)))
-        return result
-    records, result.errors = _records(rows, PROMOTION_COLUMNS, PROMOTION_COLUMNS)
+    result, records = _sheet_records(data, fmt, PROMOTION_COLUMNS, PROMOTION_COLUMNS)
     if result.errors:
         return result
     cleaned: List[Tuple[int, Dict[Text, Any]]] = []
