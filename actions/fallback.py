@@ -37,6 +37,12 @@ def fallback_reason(text: Text) -> Text:
     return "not_understood"
 
 
+# intents after which the bot did not answer: a clarification, an apology or a refusal followed
+MISS_INTENTS = frozenset({"nlu_fallback", "deny", "out_of_scope"})
+# the first miss of each kind -> fallback_reason (the rules in data/stories/fallback.yml reply)
+FIRST_MISS_REASON = {"nlu_fallback": "clarify", "deny": "repair", "out_of_scope": "out_of_scope"}
+
+
 def previous_user_intent(tracker: Tracker) -> Optional[Text]:
     """Intent of the customer message before the latest one."""
     users = [e for e in tracker.events if e.get("event") == "user"]
@@ -45,8 +51,15 @@ def previous_user_intent(tracker: Tracker) -> Optional[Text]:
     return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name")
 
 
+def miss_reason(latest_intent: Optional[Text], previous_intent: Optional[Text]) -> Text:
+    """clarify / repair / out_of_scope the first time; handoff when the previous message was a miss too."""
+    if previous_intent in MISS_INTENTS:
+        return "handoff"
+    return FIRST_MISS_REASON.get(latest_intent or "", "clarify")
+
+
 class ActionHandleFallback(Action):
-    """Decides what follows a message the bot is unsure about; the rules act on `fallback_reason`."""
+    """Decides what follows a miss (unsure, denied, out of scope); the rules act on `fallback_reason`."""
 
     def name(self) -> Text:
         """Action name used in the domain and in config.yml (core fallback)."""
@@ -55,10 +68,11 @@ class ActionHandleFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        """empty / too_long / clarify (first time) / handoff (second fallback in a row)."""
+        """empty / too_long / the first miss's reply / handoff (second miss in a row)."""
         reason = fallback_reason(tracker.latest_message.get("text") or "")
         if reason == "not_understood":
-            reason = "handoff" if previous_user_intent(tracker) == "nlu_fallback" else "clarify"
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            reason = miss_reason(intent, previous_user_intent(tracker))
         return [SlotSet("fallback_reason", reason)]
 
 

@@ -23,6 +23,9 @@ REASON_BY_INTENT = {
     "account_security": "account_security",
     "partnership": "partnership",
     "nlu_fallback": "low_confidence",
+    # a second miss in a row: the customer denied an answer or asked twice outside what the bot knows
+    "deny": "low_confidence",
+    "out_of_scope": "low_confidence",
 }
 REASON_LEADS = {
     "anger": "SenMart rất xin lỗi vì trải nghiệm chưa tốt của bạn.",

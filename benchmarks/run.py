@@ -77,7 +77,7 @@ def train(config: str, name: str) -> float:
 def accuracy(model: Path) -> Dict[str, float]:
     """Held-out scores of a model (in a child process: fresh TensorFlow state)."""
     code = (
-        "import json,sys; from tests.nlu.heldout_eval import *; p=load_heldout();"
+        "import json,sys; from evaluation.heldout import *; p=load_heldout();"
         "s=evaluate(parse_all(sys.argv[1],[t for t,_ in p]),p);"
         "print(json.dumps({k:[v.correct,v.total] for k,v in s.items()}))"
     )
@@ -248,7 +248,7 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=12, help="conversations per client at 1 client")
     parser.add_argument(
         "--parts",
-        default="pipelines,handoff,channels,scale,studio",
+        default="pipelines,selective,handoff,channels,scale,studio",
         help="comma-separated parts to measure; the others are kept from the last var/bench/results.json",
     )
     args = parser.parse_args()
@@ -270,6 +270,17 @@ def main() -> int:
             serving = serve_and_measure(model, args.conversations)
             results[label] = {"train_s": seconds, **scores, **serving, "date": dt.date.today().isoformat()}
             print(f"[{label}] {json.dumps(results[label], default=float)}", flush=True)
+    if "selective" in parts:
+        from benchmarks.selective_bench import selective_measure, write_svg
+
+        for name, config in (("ours", "config.yml"), ("default", "benchmarks/default_config.yml")):
+            if not (OUT / f"{name}.tar.gz").exists():
+                print(f"[selective] training {name}...", flush=True)
+                train(config, name)
+        print("[selective] parsing the evaluation sets with both models...", flush=True)
+        models = {name: OUT / f"{name}.tar.gz" for name in ("ours", "default")}
+        results["selective"] = {**selective_measure(models, OUT), "date": dt.date.today().isoformat()}
+        write_svg(results["selective"])
     # the later parts serve our model: the one just trained, else the project's own
     model = (
         OUT / "ours.tar.gz" if (OUT / "ours.tar.gz").exists() else PROJECT_ROOT / "models" / "senmart.tar.gz"
@@ -311,6 +322,10 @@ def render(r: Dict[str, Dict]) -> str:
     ]
     if "ours" in r and "default" in r:
         sections.append(render_pipelines(r["ours"], r["default"]))
+    if "selective" in r:
+        from benchmarks.selective_bench import render_selective
+
+        sections.append(render_selective(r["selective"], r["selective"].get("date", "")))
     if "handoff" in r:
         sections.append(render_handoff(r["handoff"]))
     if "channels" in r:
@@ -375,7 +390,7 @@ def render_pipelines(ours: Dict, base: Dict) -> str:
     )
     return f"""## Pipelines{measured_on(ours)}
 
-Same training data, same held-out set (`tests/nlu/heldout.yml`, {ours['intent_all_n']} messages,
+Same training data, same held-out set (`evaluation/heldout.yml`, {ours['intent_all_n']} messages,
 {ours['intent_informal_n']} without diacritics or with teencode), same epochs; both served by the real
 Rasa server + action server + embedded Redis over the REST webhook. Each customer sends the same
 {len(CONVERSATION)}-turn conversation (FAQ, promotion with follow-ups, chit-chat); latency is per message.

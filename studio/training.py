@@ -9,10 +9,17 @@ A job (POST /studio/api/train):
    or answers changed) are restored instead of retrained. Progress 0–85 is read from Rasa's log
    ("Starting to train component …", "Restored component … from cache", tqdm "Epochs: xx%").
 2. evaluating (85–99) — `python -m studio.evaluate` on the new model and on the live one (its
-   evaluation is cached in `<id>.eval.json` while the held-out file is unchanged): held-out accuracy,
-   per topic, confusion pairs, and the new model's accuracy on the examples added since the live model.
-3. gate — refused when held-out accuracy drops by more than `settings.max_accuracy_drop` points;
-   otherwise published: registered as current (the model server hands it to every Rasa instance).
+   evaluation is cached in `<id>.eval.json` while the evaluation sets and the AnswerGuard thresholds of
+   config.yml are unchanged): held-out accuracy, per topic, confusion pairs, the new model's accuracy on
+   the examples added since the live model, and selective answering on the evaluation sets (wrong
+   answers to unanswerable messages, deflections, requests for a person handed off).
+3. gate — refused when held-out accuracy drops by more than `settings.max_accuracy_drop` points, or
+   when the share of unanswerable messages answered with a fact rises by more than
+   `settings.max_wrong_answer_rise` points; otherwise published: registered as current (the model
+   server hands it to every Rasa instance).
+
+Only `data/` is trained on (`rasa train --data data`); the evaluation sets (`evaluation/`) are read by
+the evaluation alone.
 
 The job state is JSON in Redis under `senmart:studio:train:` (`job:<id>`, kept 7 days) and
 `senmart:studio:train:active` (the running job's id, with a TTL the job keeps refreshing: a service
@@ -33,6 +40,7 @@ import signal
 import sys
 import time
 from collections import deque
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Set, Text, Tuple
 
@@ -69,7 +77,7 @@ COMPONENT_RANGES: Dict[Text, Tuple[int, int]] = {
     "CountVectorsFeaturizer": (6, 10),
     "DIETClassifier": (10, 45),
     "ResponseSelector": (45, 68),
-    "InputGuard": (68, 69),
+    "AnswerGuard": (68, 69),
     "AngerDetector": (68, 69),
     "MemoizationPolicy": (69, 70),
     "RulePolicy": (70, 72),
@@ -191,6 +199,15 @@ def only_additions(now: Dict[Text, List[Text]], live: Optional[Dict[Text, List[T
     return all(set(live[label]) <= set(now[label]) for label in live)
 
 
+def selective_summary(evaluation: Optional[Dict[Text, Any]]) -> Optional[Dict[Text, Any]]:
+    """The selective-answering figures of an evaluation (studio/evaluate.py), without the curve."""
+    selective = (evaluation or {}).get("selective")
+    if not isinstance(selective, dict):
+        return None
+    keys = ("thresholds", "n", "answerable", "unanswerable", "human_request")
+    return {key: selective[key] for key in keys if key in selective}
+
+
 def summary(evaluation: Optional[Dict[Text, Any]], model_id: Optional[Text]) -> Optional[Dict[Text, Any]]:
     """The before/after part of a job result."""
     if evaluation is None:
@@ -200,7 +217,84 @@ def summary(evaluation: Optional[Dict[Text, Any]], model_id: Optional[Text]) -> 
         "accuracy": evaluation["accuracy"],
         "n": evaluation["n"],
         "per_topic": evaluation["per_topic"],
+        "selective": selective_summary(evaluation),
     }
+
+
+def wrong_answer_rate(evaluation: Optional[Dict[Text, Any]]) -> Optional[float]:
+    """Share of the unanswerable messages answered with a fact (None without that set)."""
+    unanswerable = ((evaluation or {}).get("selective") or {}).get("unanswerable") or {}
+    return float(unanswerable["wrong_answer_rate"]) if unanswerable.get("n") else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the gate decided about a new model, and why (Vietnamese, for content staff)."""
+
+    passed: bool
+    reason: Text
+    drop_points: float
+    wrong_answer_rise_points: Optional[float]
+
+
+REFUSED = "mô hình mới không được xuất bản, bot vẫn dùng mô hình hiện tại."
+
+
+def gate(
+    before: Optional[Dict[Text, Any]],
+    after: Dict[Text, Any],
+    max_drop: float,
+    max_wrong_answer_rise: float,
+) -> Verdict:
+    """Compare the new model's evaluation with the live one's (None: no live model, nothing to lose)."""
+    drop = round((before["accuracy"] - after["accuracy"]) * 100, 4) if before else 0.0
+    wrong_before, wrong_after = wrong_answer_rate(before), wrong_answer_rate(after)
+    rise = None
+    if wrong_before is not None and wrong_after is not None:
+        rise = round((wrong_after - wrong_before) * 100, 4)
+    problems = []
+    if drop > max_drop + 1e-9:
+        problems.append(
+            f"Độ chính xác trên bộ câu kiểm tra giảm {drop:.1f} điểm ({before['accuracy'] * 100:.1f}% → "
+            f"{after['accuracy'] * 100:.1f}%), quá mức cho phép {max_drop:g} điểm"
+        )
+    if rise is not None and rise > max_wrong_answer_rise + 1e-9:
+        problems.append(
+            f"Tỷ lệ trả lời sai cho câu hỏi ngoài kiến thức tăng {rise:.1f} điểm "
+            f"({wrong_before * 100:.1f}% → {wrong_after * 100:.1f}%), "
+            f"quá mức cho phép {max_wrong_answer_rise:g} điểm"
+        )
+    if problems:
+        return Verdict(False, "; ".join(problems) + ": " + REFUSED, drop, rise)
+    if before:
+        figures = f"Độ chính xác {after['accuracy'] * 100:.1f}% (trước đó {before['accuracy'] * 100:.1f}%)"
+    else:
+        figures = f"Độ chính xác {after['accuracy'] * 100:.1f}%"
+    if wrong_after is not None:
+        figures += f", trả lời sai cho câu hỏi ngoài kiến thức {wrong_after * 100:.1f}%"
+        if wrong_before is not None:
+            figures += f" (trước đó {wrong_before * 100:.1f}%)"
+    verdict = ": đạt, mô hình mới đã được xuất bản." if before else ": mô hình mới đã được xuất bản."
+    return Verdict(True, figures + verdict, drop, rise)
+
+
+def evaluation_is_current(
+    cached: Optional[Dict[Text, Any]], heldout_file: Path, sets_dir: Path, config_file: Path
+) -> bool:
+    """Whether a stored evaluation still holds: same evaluation sets, same AnswerGuard thresholds.
+
+    An evaluation written before the selective figures existed (no `selective` block) is stale too.
+    """
+    from evaluation.selective import model_thresholds
+    from studio.evaluate import file_sha256, sets_sha256
+
+    if not cached or not isinstance(cached.get("selective"), dict):
+        return False
+    return (
+        cached.get("heldout_sha256") == file_sha256(heldout_file)
+        and cached.get("sets_sha256") == sets_sha256(sets_dir)
+        and cached["selective"].get("thresholds") == asdict(model_thresholds(config_file))
+    )
 
 
 def confusions_changed(before: Optional[Dict[Text, Any]], after: Dict[Text, Any]) -> List[Dict[Text, Any]]:
@@ -422,17 +516,20 @@ class TrainingManager:
             return
 
         # 3. gate
-        drop = round((before["accuracy"] - after["accuracy"]) * 100, 4) if before else 0.0
-        passed = drop <= settings.max_accuracy_drop + 1e-9
+        verdict = gate(before, after, settings.max_accuracy_drop, settings.max_wrong_answer_rise)
+        passed = verdict.passed
         result = {
             "before": summary(before, live["id"] if live else None),
             "after": summary(after, model_id),
             "new_examples": after["new_examples"],
             "confusions_changed": confusions_changed(before, after),
-            "drop_points": drop,
+            "drop_points": verdict.drop_points,
             "max_drop_points": settings.max_accuracy_drop,
+            "wrong_answer_rise_points": verdict.wrong_answer_rise_points,
+            "max_wrong_answer_rise_points": settings.max_wrong_answer_rise,
             "published": passed,
             "model_id": model_id if passed else None,
+            "reason": verdict.reason,
         }
         if passed:
             examples_file = registry.examples_path(model_id)
@@ -447,12 +544,6 @@ class TrainingManager:
                 examples_file=examples_file,
                 finetuned=state["finetune"],
             )
-            result["reason"] = (
-                f"Độ chính xác {after['accuracy'] * 100:.1f}% (trước đó "
-                f"{before['accuracy'] * 100:.1f}%): đạt, mô hình mới đã được xuất bản."
-                if before
-                else f"Độ chính xác {after['accuracy'] * 100:.1f}%: mô hình mới đã được xuất bản."
-            )
             await self.history_hook(
                 self.redis,
                 state["editor"],
@@ -464,11 +555,6 @@ class TrainingManager:
         else:
             model_path.unlink(missing_ok=True)
             after_file.unlink(missing_ok=True)
-            result["reason"] = (
-                f"Độ chính xác trên bộ câu kiểm tra giảm {drop:.1f} điểm ({before['accuracy'] * 100:.1f}% → "
-                f"{after['accuracy'] * 100:.1f}%), quá mức cho phép {settings.max_accuracy_drop:g} điểm: "
-                "mô hình mới không được xuất bản, bot vẫn dùng mô hình hiện tại."
-            )
             final = "refused"
         state.update(
             state=final,
@@ -508,13 +594,20 @@ class TrainingManager:
     async def _live_evaluation(
         self, live: Optional[Dict[Text, Any]], work: Path
     ) -> Optional[Dict[Text, Any]]:
-        """The live model's evaluation: cached while the held-out file is the same, else computed."""
+        """The live model's evaluation: cached while the evaluation sets and thresholds are unchanged,
+        else computed again."""
         if live is None:
             return None
-        from studio.evaluate import file_sha256
-
+        settings = self.settings
         cached = self.registry.evaluation(live["id"])
-        if cached and cached.get("heldout_sha256") == file_sha256(self.settings.heldout_file):
+        current = await asyncio.to_thread(
+            evaluation_is_current,
+            cached,
+            settings.heldout_file,
+            settings.evaluation_dir,
+            settings.config_file,
+        )
+        if current:
             return cached
         out = self.registry.eval_path(live["id"])
         evaluation = await self._evaluate(Path(live["path"]), None, out, work / "eval-live.log")
@@ -526,8 +619,10 @@ class TrainingManager:
     async def _evaluate(
         self, model: Path, extra: Optional[Path], out: Path, log_path: Path
     ) -> Optional[Dict[Text, Any]]:
+        settings = self.settings
         command = ["nice", "-n", "10", self.python, "-m", "studio.evaluate", str(model)]
-        command += [str(self.settings.heldout_file)] + ([str(extra)] if extra else []) + ["--out", str(out)]
+        command += [str(settings.heldout_file)] + ([str(extra)] if extra else []) + ["--out", str(out)]
+        command += ["--config", str(settings.config_file), "--data", str(settings.data_dir)]
 
         async def ignore(_line: Text) -> None:
             return None

@@ -85,3 +85,23 @@ async def test_clarify_always_offers_a_human():
     _, messages = await run(ActionClarify(), tracker("xyz", "nlu_fallback"))
     assert messages[0]["buttons"][-1] == {"title": "Gặp nhân viên", "payload": "/request_human"}
     assert messages[0]["text"].startswith("Xin lỗi, mình chưa hiểu rõ ý bạn.")
+
+
+@pytest.mark.parametrize(
+    "intent, history, reason",
+    [
+        # a denial after an answer: apologise, offer to rephrase or a person
+        ("deny", [user("phí ship bao nhiêu", "faq")], "repair"),
+        # a denial after a clarification, or after the apology: the second miss goes to a person
+        ("deny", [user("ship qua singapore", "nlu_fallback")], "handoff"),
+        ("deny", [user("phí ship", "faq"), user("không phải", "deny")], "handoff"),
+        ("nlu_fallback", [user("phí ship", "faq"), user("không phải", "deny")], "handoff"),
+        # outside SenMart's support: a polite refusal first, a person the second time
+        ("out_of_scope", [user("chào", "greet")], "out_of_scope"),
+        ("out_of_scope", [user("thời tiết", "out_of_scope")], "handoff"),
+        ("nlu_fallback", [user("thời tiết", "out_of_scope")], "handoff"),
+    ],
+)
+async def test_misses_in_a_row(intent, history, reason):
+    events, messages = await run(ActionHandleFallback(), tracker("không phải ý mình", intent, history))
+    assert events == [SlotSet("fallback_reason", reason)] and messages == []

@@ -3,7 +3,7 @@
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from tests.nlu.heldout_eval import evaluate, is_informal, load_heldout, parse_all
+from evaluation.heldout import evaluate, is_informal, load_heldout, parse_all
 
 MODEL = PROJECT_ROOT / "models" / "senmart.tar.gz"
 
