@@ -57,7 +57,9 @@ def render_selective(s: Dict[str, Dict], date: str = "") -> str:
 
     def row(label: str, group: str, field: str, target: str, view: str = "tuned") -> str:
         a, b = _group(ours[view], group), _group(base["tuned"], group)
-        return f"| {label} (n={a['n']}) | {_pct(a[field + '_rate'])} | {_pct(b[field + '_rate'])} | {target} |"
+        return (
+            f"| {label} (n={a['n']}) | {_pct(a[field + '_rate'])} | {_pct(b[field + '_rate'])} | {target} |"
+        )
 
     rows = [
         row("Unanswerable test: answered with a fact (wrong)", "unanswerable_test", "wrong", "≤ 3%"),
@@ -143,7 +145,9 @@ def write_svg(s: Dict[str, Dict], path: Path = SVG) -> None:
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(xy(p) for p in points)}"/>'
         )
         chosen = next(p for p in s[name]["curve"] if p["bar"] == 1.0)
-        lines.append(f'<circle cx="{xy(chosen).split(",")[0]}" cy="{xy(chosen).split(",")[1]}" r="4" fill="{colour}"/>')
+        lines.append(
+            f'<circle cx="{xy(chosen).split(",")[0]}" cy="{xy(chosen).split(",")[1]}" r="4" fill="{colour}"/>'
+        )
         y = pad + (0 if name == "ours" else 16)
         lines.append(f'<text x="{width - pad - 110}" y="{y}" fill="{colour}">● {label}</text>')
     lines.append("</svg>")

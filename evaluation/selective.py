@@ -8,12 +8,14 @@ without parsing again, to our model or to a model of Rasa's default pipeline ali
 thresholding"). What happens to a message:
 
 - `clarify`: the thresholds say unsure (or the intent is `deny`): the bot asks, never states a fact;
-- `handoff`: a handoff intent, or an angry message (AngerDetector's `complain`): a person takes over;
+- `handoff`: a handoff intent, a request for a person (HumanRequestDetector) or an angry message
+  (AngerDetector's `complain`): a person takes over;
 - `refuse`: `out_of_scope`, a polite refusal with the way to a person;
 - `answer`: anything else, with the label it answers (`faq/<topic>` or an intent).
 
-On the unanswerable set every `answer` is a wrong answer. On answerable sets an answer is correct when its
-label is the gold one; a deflection is every other outcome but a handoff for a handoff label.
+On the unanswerable set every `answer` is a wrong answer. On answerable sets an outcome is correct when its
+label is the gold one (a handoff for `complain`, a refusal for `out_of_scope`), wrong when it answers with
+another label, and deflected otherwise (clarified, or handed off or refused instead of answered).
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from bot.nlu.selective import (
 from bot.nlu.text import Normalizer
 from evaluation.sets import DEV, HUMAN_REQUEST, TEST, UNANSWERABLE, Item, all_items
 
-HANDOFF_INTENTS = frozenset({"request_human", "complain", "complain_money", "account_security", "partnership"})
-COMPLAIN = "complain"
+HANDOFF_INTENTS = frozenset(
+    {"request_human", "complain", "complain_money", "account_security", "partnership"}
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,9 @@ class Record:
 
     item: Item
     signals: Signals
-    anger_override: bool  # the AngerDetector turned it into `complain`
+    # a handoff intent a component after AnswerGuard set (HumanRequestDetector's `request_human`,
+    # AngerDetector's `complain`): a person takes over whatever the thresholds say
+    override: Optional[str] = None
 
 
 def training_vocabulary(data_dir: Path, normalizer: Normalizer) -> LabelVocabulary:
@@ -63,7 +68,9 @@ def training_vocabulary(data_dir: Path, normalizer: Normalizer) -> LabelVocabula
     return LabelVocabulary.from_examples(examples, normalizer)
 
 
-def to_record(item: Item, parse: Mapping[str, Any], vocabulary: LabelVocabulary, normalizer: Normalizer) -> Record:
+def to_record(
+    item: Item, parse: Mapping[str, Any], vocabulary: LabelVocabulary, normalizer: Normalizer
+) -> Record:
     """Signals of one parse: the ones AnswerGuard computed when the model has it, else computed here."""
     guard = parse.get("answer_guard")
     if guard:
@@ -71,20 +78,21 @@ def to_record(item: Item, parse: Mapping[str, Any], vocabulary: LabelVocabulary,
     else:
         signals = signals_of({**parse, "text": item.text}, vocabulary, normalizer)
     final = ((parse.get("intent") or {}).get("name")) or ""
-    return Record(item, signals, final == COMPLAIN and signals.intent != COMPLAIN)
+    override = final if final in HANDOFF_INTENTS and final != signals.intent else None
+    return Record(item, signals, override)
 
 
 def outcome(record: Record, thresholds: Thresholds) -> Tuple[str, str]:
-    """(`answer` | `clarify` | `handoff` | `refuse`, label)."""
+    """(`answer` | `clarify` | `handoff` | `refuse`, the label it stands for; "" for `clarify`)."""
     signals = record.signals
-    if record.anger_override:
-        return "handoff", COMPLAIN
+    if record.override:
+        return "handoff", record.override
     if decide(signals, thresholds) == CLARIFY or signals.intent == "deny":
         return "clarify", ""
     if signals.intent in HANDOFF_INTENTS:
         return "handoff", signals.intent
     if signals.intent == "out_of_scope":
-        return "refuse", ""
+        return "refuse", "out_of_scope"
     return "answer", signals.label
 
 
@@ -127,11 +135,10 @@ def score(records: Iterable[Record], thresholds: Thresholds) -> Dict[str, Counts
             counts.n += 1
             counts.handoff += kind == "handoff"
             if group(item) == "answerable":
-                if kind == "answer" or (kind == "handoff" and item.label in HANDOFF_INTENTS):
-                    counts.correct += label == item.label
-                    counts.wrong += label != item.label
-                else:
-                    counts.deflected += 1
+                # a handoff or a refusal with another label than the gold one states no fact: deflected
+                counts.correct += bool(label) and label == item.label
+                counts.wrong += kind == "answer" and label != item.label
+                counts.deflected += kind != "answer" and label != item.label
             elif group(item) == UNANSWERABLE:
                 counts.wrong += kind == "answer"
                 counts.deflected += kind != "answer"
@@ -161,6 +168,8 @@ GRID = {
     "min_known_ratio": [0.0, 0.3, 0.4, 0.5, 0.6],
 }
 MAX_DEFLECTED = 0.025
+# what the model answers with nothing held back (the risk-coverage curve applies its own bar)
+NO_THRESHOLDS = Thresholds(intent_confidence=0.0, margin=0.0, confidence=0.0, coverage=0.0, min_known_ratio=0.0)
 
 
 def tune(records: Sequence[Record], grid: Mapping[str, Sequence[float]] = GRID) -> Tuple[Thresholds, Dict]:
@@ -200,7 +209,9 @@ def sureness(record: Record, thresholds: Thresholds) -> float:
     return min(ratios) if ratios else 10.0
 
 
-def risk_coverage(records: Sequence[Record], thresholds: Thresholds, split: str = TEST) -> List[Dict[str, float]]:
+def risk_coverage(
+    records: Sequence[Record], thresholds: Thresholds, split: str = TEST
+) -> List[Dict[str, float]]:
     """Risk (wrong answers / answers) against coverage (answers / messages) as the bar moves.
 
     Over the answerable and unanswerable messages of a split; the bar scales every threshold at once
@@ -211,7 +222,7 @@ def risk_coverage(records: Sequence[Record], thresholds: Thresholds, split: str 
     for bar in (0.0, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0):
         answered = wrong = 0
         for record in chosen:
-            kind, label = outcome(record, Thresholds())
+            kind, label = outcome(record, NO_THRESHOLDS)
             if kind != "answer" or sureness(record, thresholds) < bar:
                 continue
             answered += 1
@@ -241,7 +252,7 @@ def parse_records(model: Path, items: Sequence[Item], data_dir: Path) -> List[Re
 def dump(records: Sequence[Record], path: Path) -> None:
     """Write records as JSON."""
     rows = [
-        {"item": asdict(r.item), "signals": r.signals.as_dict(), "anger_override": r.anger_override}
+        {"item": asdict(r.item), "signals": r.signals.as_dict(), "override": r.override}
         for r in records
     ]
     path.write_text(json.dumps(rows, ensure_ascii=False, indent=0), encoding="utf-8")
@@ -250,7 +261,7 @@ def dump(records: Sequence[Record], path: Path) -> None:
 def load(path: Path) -> List[Record]:
     """Read records written by `dump`."""
     rows = json.loads(path.read_text(encoding="utf-8"))
-    return [Record(Item(**row["item"]), Signals(**row["signals"]), row["anger_override"]) for row in rows]
+    return [Record(Item(**row["item"]), Signals(**row["signals"]), row.get("override")) for row in rows]
 
 
 def model_thresholds(config_file: Path) -> Thresholds:
@@ -265,7 +276,9 @@ def model_thresholds(config_file: Path) -> Thresholds:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evaluation.selective", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m evaluation.selective", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("model", type=Path, nargs="?", help="a trained Rasa model to parse the sets with")
     parser.add_argument("--out", type=Path, help="where the parse records go (JSON)")
     parser.add_argument("--tune", type=Path, help="records to choose thresholds on (dev split only)")

@@ -144,5 +144,7 @@ class AnswerGuard(GraphComponent, IntentClassifier):
         """Rasa's FallbackClassifier shape: `nlu_fallback` first, the real ranking kept after it."""
         fallback = {INTENT_NAME_KEY: FALLBACK_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0 - confidence}
         message.data[INTENT] = fallback
-        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT]
+        ranking = [
+            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != FALLBACK_INTENT
+        ]
         message.data[INTENT_RANKING_KEY] = [fallback, *ranking]

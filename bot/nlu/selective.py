@@ -57,7 +57,9 @@ class LabelVocabulary:
 
     def __init__(self, words_by_label: Mapping[Text, Iterable[Text]]) -> None:
         self.words_by_label: Dict[Text, Set[Text]] = {k: set(v) for k, v in words_by_label.items()}
-        self.all_words: Set[Text] = set().union(*self.words_by_label.values()) if self.words_by_label else set()
+        self.all_words: Set[Text] = (
+            set().union(*self.words_by_label.values()) if self.words_by_label else set()
+        )
         labels = max(1, len(self.words_by_label))
         frequency: Dict[Text, int] = {}
         for words in self.words_by_label.values():
@@ -153,9 +155,7 @@ def faq_choice(parse: Mapping[Text, Any]) -> Tuple[Optional[Text], float]:
     return response.get("intent_response_key"), float(response.get("confidence") or 0.0)
 
 
-def signals_of(
-    parse: Mapping[Text, Any], vocabulary: LabelVocabulary, normalizer: Normalizer
-) -> Signals:
+def signals_of(parse: Mapping[Text, Any], vocabulary: LabelVocabulary, normalizer: Normalizer) -> Signals:
     """The signals of one parse result (`/model/parse` shape)."""
     text = parse.get("text") or ""
     readable = bool(_WORD.search(clean_text(text)))
