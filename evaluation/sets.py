@@ -1,8 +1,9 @@
 """The evaluation sets, written apart from the training data and never trained on.
 
-- `heldout.yml`: answerable messages in Rasa's NLU format (label = intent or `faq/<topic>`); split
-  into dev and test by alternating within each label (dev first).
-- `answerable_test.yml`: answerable messages written after the thresholds were chosen (test only).
+- `heldout.yml`: answerable messages in Rasa's NLU format (label = intent or `faq/<topic>`).
+- `customer_questions.yml`: answerable questions in every customer style, written by someone who never
+  saw the training data.
+Both are split into dev and test by alternating within each label (dev first).
 - `unanswerable.yml`: messages the knowledge base does not answer (label `unanswerable`).
 - `human_requests.yml`: ways of asking for a person (label `human_request`).
 
@@ -21,7 +22,7 @@ import yaml
 from evaluation.heldout import HELDOUT_FILE, is_informal, load_heldout
 
 EVAL_DIR = Path(__file__).resolve().parent
-ANSWERABLE_TEST_FILE = EVAL_DIR / "answerable_test.yml"
+CUSTOMER_QUESTIONS_FILE = EVAL_DIR / "customer_questions.yml"
 UNANSWERABLE_FILE = EVAL_DIR / "unanswerable.yml"
 HUMAN_REQUESTS_FILE = EVAL_DIR / "human_requests.yml"
 UNANSWERABLE = "unanswerable"
@@ -45,35 +46,38 @@ class Item:
         return self.label not in (UNANSWERABLE, HUMAN_REQUEST)
 
 
+class _Alternate:
+    """dev, test, dev, … within each label."""
+
+    def __init__(self) -> None:
+        self.seen: Dict[str, int] = {}
+
+    def split(self, label: str) -> str:
+        index = self.seen.get(label, 0)
+        self.seen[label] = index + 1
+        return DEV if index % 2 == 0 else TEST
+
+
 def heldout_items(path: Path = HELDOUT_FILE) -> List[Item]:
     """The held-out set, alternately dev and test within each label."""
-    seen: Dict[str, int] = {}
-    items = []
-    for text, label in load_heldout(path):
-        index = seen.get(label, 0)
-        seen[label] = index + 1
-        style = "informal" if is_informal(text) else "diacritics"
-        items.append(Item(text, label, DEV if index % 2 == 0 else TEST, style, path.stem))
-    return items
+    alternate = _Alternate()
+    return [
+        Item(text, label, alternate.split(label), "informal" if is_informal(text) else "diacritics", path.stem)
+        for text, label in load_heldout(path)
+    ]
 
 
-def record_items(path: Path, default_label: Optional[str] = None, split: Optional[str] = None) -> List[Item]:
-    """A `messages:` file; `split` overrides the records' own (a test-only file)."""
+def record_items(path: Path, default_label: Optional[str] = None) -> List[Item]:
+    """A `messages:` file; records without a `split` alternate dev/test within their label."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    alternate = _Alternate()
     items = []
     for record in data.get("messages") or []:
         label = record.get("label") or default_label
         if not label or not record.get("text"):
             raise ValueError(f"{path}: a record without text or label: {record!r}")
-        items.append(
-            Item(
-                str(record["text"]),
-                str(label),
-                split or str(record.get("split") or TEST),
-                str(record.get("style") or ""),
-                path.stem,
-            )
-        )
+        split = str(record.get("split") or alternate.split(str(label)))
+        items.append(Item(str(record["text"]), str(label), split, str(record.get("style") or ""), path.stem))
     return items
 
 
@@ -81,11 +85,11 @@ def all_items(directory: Path = EVAL_DIR) -> List[Item]:
     """Every evaluation message of a directory holding these files (the project's or a studio copy)."""
     items = heldout_items(directory / HELDOUT_FILE.name)
     optional = (
-        (ANSWERABLE_TEST_FILE.name, None, TEST),
-        (UNANSWERABLE_FILE.name, UNANSWERABLE, None),
-        (HUMAN_REQUESTS_FILE.name, HUMAN_REQUEST, None),
+        (CUSTOMER_QUESTIONS_FILE.name, None),
+        (UNANSWERABLE_FILE.name, UNANSWERABLE),
+        (HUMAN_REQUESTS_FILE.name, HUMAN_REQUEST),
     )
-    for name, label, split in optional:
+    for name, label in optional:
         if (directory / name).is_file():
-            items += record_items(directory / name, label, split)
+            items += record_items(directory / name, label)
     return items

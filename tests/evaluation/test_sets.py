@@ -10,7 +10,7 @@ import yaml
 from bot.nlu.text import fold
 from bot.settings import PROJECT_ROOT
 from evaluation.sets import (
-    ANSWERABLE_TEST_FILE,
+    CUSTOMER_QUESTIONS_FILE,
     DEV,
     HUMAN_REQUEST,
     HUMAN_REQUESTS_FILE,
@@ -49,7 +49,7 @@ def test_no_evaluation_message_is_a_training_example():
 
 
 def test_sets_live_outside_the_training_data():
-    for path in (UNANSWERABLE_FILE, HUMAN_REQUESTS_FILE, ANSWERABLE_TEST_FILE):
+    for path in (UNANSWERABLE_FILE, HUMAN_REQUESTS_FILE, CUSTOMER_QUESTIONS_FILE):
         assert PROJECT_ROOT / "data" not in path.parents and PROJECT_ROOT / "tests" not in path.parents
 
 
@@ -68,6 +68,8 @@ def test_set_is_big_split_and_in_every_style(path: Path, label: str, minimum: in
         assert styles[style] >= 5, f"{style}: {styles[style]}"
 
 
-def test_fresh_answerable_set_is_test_only():
-    items = record_items(ANSWERABLE_TEST_FILE, None, TEST)
-    assert len(items) >= 200 and {i.split for i in items} == {TEST}
+def test_customer_questions_cover_every_label_in_both_splits():
+    items = record_items(CUSTOMER_QUESTIONS_FILE)
+    assert len(items) >= 200
+    by_split = {split: {i.label for i in items if i.split == split} for split in (DEV, TEST)}
+    assert by_split[DEV] == by_split[TEST] and len(by_split[TEST]) >= 40
