@@ -76,7 +76,8 @@ def render_selective(s: Dict[str, Dict], date: str = "") -> str:
     ]
     thresholds = lambda t: ", ".join(f"{k} {v:g}" for k, v in t.items())  # noqa: E731
     curve_rows = "\n".join(
-        f"| {a['bar']:g} | {_pct(a['coverage'])} | {_pct(a['risk'])} | {_pct(b['coverage'])} | {_pct(b['risk'])} |"
+        f"| {a['bar']:g} | {_pct(a['coverage'])} | {_pct(a['risk'])} "
+        f"| {_pct(b['coverage'])} | {_pct(b['risk'])} |"
         for a, b in zip(ours["curve"], base["curve"])
     )
     deployed = ours["deployed"]
@@ -88,9 +89,10 @@ questions the knowledge base does not answer) and `human_requests.yml`. Both mod
 message; the same rule (`bot/nlu/selective.py`: intent confidence, intent margin, FAQ-topic confidence,
 weighted coverage of the message by the label's examples, share of known words) then picks each model's
 thresholds on the **dev** split (at most 2% of unanswerable dev messages answered and no request for a
-person missed, then the most answerable messages answered correctly), and the **test** split is reported. A deflection is a
-clarification, a refusal, or a handoff of a question the bot could answer; a wrong answer is any answer
-(FAQ topic, promotion, chit-chat) to an unanswerable message, or the wrong label for an answerable one.
+person missed, then the most answerable messages answered correctly), and the **test** split is reported.
+A deflection is a clarification, a refusal, or a handoff of a question the bot could answer; a wrong
+answer is any answer (FAQ topic, promotion, chit-chat) to an unanswerable message, or the wrong label for
+an answerable one.
 
 | Measure | Ours | Rasa default pipeline | Target |
 |---|---|---|---|
@@ -142,7 +144,8 @@ def write_svg(s: Dict[str, Dict], path: Path = SVG) -> None:
     for name, colour, label in (("ours", "#0a7d2c", "ours"), ("default", "#b3261e", "Rasa default")):
         points = sorted(s[name]["curve"], key=lambda p: p["coverage"])
         lines.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(xy(p) for p in points)}"/>'
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+            f'points="{" ".join(xy(p) for p in points)}"/>'
         )
         chosen = next(p for p in s[name]["curve"] if p["bar"] == 1.0)
         lines.append(

@@ -42,6 +42,14 @@ from evaluation.sets import DEV, HUMAN_REQUEST, TEST, UNANSWERABLE, Item, all_it
 HANDOFF_INTENTS = frozenset(
     {"request_human", "complain", "complain_money", "account_security", "partnership"}
 )
+# labels that give the right answer for a gold label as well: a points question with numbers goes to
+# `ask_points`, which works the KB §8 rule out for the customer's numbers (data/nlu/points.yml)
+ALSO_RIGHT = {"faq/earn_points": frozenset({"ask_points"}), "faq/redeem_points": frozenset({"ask_points"})}
+
+
+def is_right(predicted: str, gold: str) -> bool:
+    """Whether an answer with the predicted label answers a message of the gold label."""
+    return predicted == gold or predicted in ALSO_RIGHT.get(gold, ())
 
 
 @dataclass(frozen=True)
@@ -137,9 +145,10 @@ def score(records: Iterable[Record], thresholds: Thresholds) -> Dict[str, Counts
             counts.handoff += kind == "handoff"
             if group(item) == "answerable":
                 # a handoff or a refusal with another label than the gold one states no fact: deflected
-                counts.correct += bool(label) and label == item.label
-                counts.wrong += kind == "answer" and label != item.label
-                counts.deflected += kind != "answer" and label != item.label
+                right = bool(label) and is_right(label, item.label)
+                counts.correct += right
+                counts.wrong += kind == "answer" and not right
+                counts.deflected += kind != "answer" and not right
             elif group(item) == UNANSWERABLE:
                 counts.wrong += kind == "answer"
                 counts.deflected += kind != "answer"
@@ -162,16 +171,20 @@ def summary(records: Sequence[Record], thresholds: Thresholds) -> Dict[str, Any]
 # dev split, at most MAX_WRONG of the unanswerable messages answered with a fact and no request for a
 # person missed; among those, the most answerable messages answered correctly, then the fewest wrong
 # labels, then the least strict thresholds. When nothing keeps within MAX_WRONG, the fewest wrong answers.
+# (the known-word and intent floors start above 0: gibberish such as "xqzw plorb" must not reach an
+# intent that needs no topic check, and no evaluation set holds such messages)
 GRID = {
-    "intent_confidence": [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+    "intent_confidence": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
     "margin": [0.0, 0.05, 0.1, 0.2, 0.3],
     "confidence": [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
     "coverage": [0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8],
-    "min_known_ratio": [0.0, 0.3, 0.4, 0.5, 0.6],
+    "min_known_ratio": [0.3, 0.4, 0.5, 0.6],
 }
 MAX_WRONG = 0.02
 # what the model answers with nothing held back (the risk-coverage curve applies its own bar)
-NO_THRESHOLDS = Thresholds(intent_confidence=0.0, margin=0.0, confidence=0.0, coverage=0.0, min_known_ratio=0.0)
+NO_THRESHOLDS = Thresholds(
+    intent_confidence=0.0, margin=0.0, confidence=0.0, coverage=0.0, min_known_ratio=0.0
+)
 
 
 def tune(records: Sequence[Record], grid: Mapping[str, Sequence[float]] = GRID) -> Tuple[Thresholds, Dict]:
@@ -227,7 +240,7 @@ def risk_coverage(
             if kind != "answer" or sureness(record, thresholds) < bar:
                 continue
             answered += 1
-            wrong += group(record.item) == UNANSWERABLE or label != record.item.label
+            wrong += group(record.item) == UNANSWERABLE or not is_right(label, record.item.label)
         points.append(
             {
                 "bar": bar,
@@ -252,10 +265,7 @@ def parse_records(model: Path, items: Sequence[Item], data_dir: Path) -> List[Re
 
 def dump(records: Sequence[Record], path: Path) -> None:
     """Write records as JSON."""
-    rows = [
-        {"item": asdict(r.item), "signals": r.signals.as_dict(), "override": r.override}
-        for r in records
-    ]
+    rows = [{"item": asdict(r.item), "signals": r.signals.as_dict(), "override": r.override} for r in records]
     path.write_text(json.dumps(rows, ensure_ascii=False, indent=0), encoding="utf-8")
 
 

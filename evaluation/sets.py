@@ -62,7 +62,9 @@ def heldout_items(path: Path = HELDOUT_FILE) -> List[Item]:
     """The held-out set, alternately dev and test within each label."""
     alternate = _Alternate()
     return [
-        Item(text, label, alternate.split(label), "informal" if is_informal(text) else "diacritics", path.stem)
+        Item(
+            text, label, alternate.split(label), "informal" if is_informal(text) else "diacritics", path.stem
+        )
         for text, label in load_heldout(path)
     ]
 

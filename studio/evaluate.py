@@ -9,8 +9,8 @@ is the intent plus, for `faq`, the response selector's topic (evaluation/heldout
 reuses).
 
 Selective answering (evaluation/selective.py) is measured on every evaluation set of the held-out
-file's directory (evaluation/sets.py: the held-out set, the unanswerable messages, the requests for a
-person, the fresh answerable messages) at the AnswerGuard thresholds of `--config` (default: the
+file's directory (evaluation/sets.py: the held-out set and the other answerable questions, the
+unanswerable messages, the requests for a person) at the AnswerGuard thresholds of `--config` (default: the
 config.yml next to that directory). Every text is parsed once, by one model load. Writes:
 
     {"model", "heldout", "heldout_sha256", "sets_sha256" (every evaluation/*.yml), "accuracy" (0..1),
@@ -37,15 +37,14 @@ import os
 import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from bot.nlu.selective import Signals, Thresholds
+from bot.nlu.selective import LabelVocabulary, Thresholds
 from bot.nlu.text import Normalizer
 from evaluation.heldout import load_heldout, parse_all, predicted_labels
 from evaluation.selective import (
-    COMPLAIN,
     Record,
     model_thresholds,
     risk_coverage,
@@ -58,7 +57,6 @@ from evaluation.sets import HUMAN_REQUEST, UNANSWERABLE, Item, all_items
 Pair = Tuple[str, str]
 # every split scored together (the gate and the report); the per-split groups are kept beside
 ALL_SPLITS = "all"
-_SIGNAL_FIELDS = tuple(f.name for f in fields(Signals))
 
 
 def file_sha256(path: Path) -> str:
@@ -109,27 +107,18 @@ def score(pairs: Sequence[Pair], predicted: Sequence[str]) -> Dict[str, Any]:
 
 
 def records_of(items: Sequence[Item], parses: Sequence[Mapping[str, Any]], data_dir: Path) -> List[Record]:
-    """The selective-answering records of parsed items.
+    """The selective-answering records of parsed items (evaluation.selective.to_record).
 
-    A parse of our pipeline carries AnswerGuard's own signals (`answer_guard`, computed with the label
-    vocabulary the model was trained on): they are used as they are. A parse without them (a model
-    trained before AnswerGuard) gets them from the training data of `data_dir`, as
-    evaluation.selective.parse_records does.
+    A parse of our pipeline carries AnswerGuard's own signals (computed with the label vocabulary the
+    model was trained on); only a parse without them (a model trained before AnswerGuard) needs the
+    vocabulary of the training data in `data_dir`, so that is loaded only then.
     """
-    records: List[Record] = []
-    vocabulary = normalizer = None
-    for item, parse in zip(items, parses):
-        guard = parse.get("answer_guard")
-        if isinstance(guard, Mapping) and all(name in guard for name in _SIGNAL_FIELDS):
-            signals = Signals(**{name: guard[name] for name in _SIGNAL_FIELDS})
-            final = (parse.get("intent") or {}).get("name") or ""
-            records.append(Record(item, signals, final == COMPLAIN and signals.intent != COMPLAIN))
-            continue
-        if vocabulary is None:
-            normalizer = Normalizer.from_file()
-            vocabulary = training_vocabulary(data_dir, normalizer)
-        records.append(to_record(item, parse, vocabulary, normalizer))
-    return records
+    normalizer = Normalizer.from_file()
+    if any(not parse.get("answer_guard") for parse in parses):
+        vocabulary = training_vocabulary(data_dir, normalizer)
+    else:
+        vocabulary = LabelVocabulary({})
+    return [to_record(item, parse, vocabulary, normalizer) for item, parse in zip(items, parses)]
 
 
 def selective_figures(records: Sequence[Record], thresholds: Thresholds) -> Dict[str, Any]:

@@ -1,8 +1,10 @@
 """The "Bot chưa hiểu" inbox: customer messages the bot did not understand, for content staff.
 
 Filled by the handoff service (docs/studio.md):
-- the event consumer (`observe`): every user message whose intent is `nlu_fallback` or whose top
-  confidence is below the FallbackClassifier threshold (0.5), with the bot's top-3 guesses;
+- the event consumer (`observe`): every user message the bot was unsure of, with its top-3 guesses:
+  intent `nlu_fallback`, or AnswerGuard's decision `clarify` (the `answer_guard` block it adds to each
+  parse, bot/nlu/answer_guard.py); a parse without that block (a model trained before AnswerGuard)
+  counts when its top confidence is below AnswerGuard's `intent_confidence` threshold of config.yml;
 - `create_handoff` (`record_handoff`): the opening customer messages (first 3 texts) of every
   conversation handed to a person, when its ticket is created.
 
@@ -39,6 +41,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.nlu.selective import CLARIFY, Thresholds
 from bot.nlu.text import TeencodeFile, fold
 from handoff.log_privacy import mask_customer_text
 
@@ -50,7 +53,7 @@ OPEN, ASSIGNED, OUT_OF_SCOPE, IGNORED = "open", "assigned", "out_of_scope", "ign
 STATUSES = (OPEN, ASSIGNED, OUT_OF_SCOPE, IGNORED)
 SOURCE_LOW_CONFIDENCE, SOURCE_HANDOFF = "low_confidence", "handoff"
 FALLBACK_INTENT = "nlu_fallback"
-CONFIDENCE_THRESHOLD = 0.5  # config.yml FallbackClassifier threshold
+ANSWER_GUARD = "answer_guard"  # the block bot/nlu/answer_guard.py adds to every parse
 OPENING_MESSAGES = 3
 MAX_ITEMS_PER_STATUS = 5000
 MAX_TEXT_CHARS = 1000
@@ -196,10 +199,34 @@ def _number(value: Any) -> Optional[float]:
     return float(value)
 
 
-def is_unclear(parse_data: Any) -> bool:
-    """The bot did not understand: `nlu_fallback`, the top intent below the threshold, or a FAQ answer
-    whose topic the response selector chose below the threshold (faq 1.0 × topic 0.17 answers a question
-    with a guess)."""
+def config_thresholds(config_file: Optional[Path] = None) -> Thresholds:
+    """AnswerGuard's thresholds in config.yml (default: the studio's content directory's)."""
+    import yaml
+
+    from evaluation.selective import model_thresholds
+
+    if config_file is None:
+        from studio.settings import StudioSettings
+
+        config_file = StudioSettings.from_env().config_file
+    try:
+        return model_thresholds(Path(config_file))
+    except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError) as problem:
+        logger.warning(
+            "Inbox: no AnswerGuard thresholds from %s (%s); using the defaults.", config_file, problem
+        )
+        return Thresholds()
+
+
+def is_unclear(parse_data: Any, thresholds: Optional[Thresholds] = None) -> bool:
+    """The bot was unsure: `nlu_fallback`, or AnswerGuard decided to ask again (`answer_guard.decision`
+    is `clarify`, whatever its `reasons`: unknown words, low confidence, a topic whose examples do not
+    cover the message).
+
+    A parse without the `answer_guard` block (a model trained before AnswerGuard) keeps the old rule:
+    the top intent's confidence — for `faq`, times the chosen topic's (faq 1.0 × topic 0.17 answers a
+    question with a guess) — below AnswerGuard's `intent_confidence` threshold.
+    """
     if not isinstance(parse_data, Mapping):
         return False
     intent = parse_data.get("intent")
@@ -207,13 +234,16 @@ def is_unclear(parse_data: Any) -> bool:
         return False
     if intent["name"] == FALLBACK_INTENT:
         return True
+    guard = parse_data.get(ANSWER_GUARD)
+    if isinstance(guard, Mapping) and isinstance(guard.get("decision"), str):
+        return guard["decision"] == CLARIFY
     confidence = _number(intent.get("confidence"))
     if confidence is None:
         return False
     if intent["name"] == "faq":
         topic = _selected_topic_confidence(parse_data)
         confidence = confidence * topic if topic is not None else confidence
-    return confidence < CONFIDENCE_THRESHOLD
+    return confidence < (thresholds or Thresholds()).intent_confidence
 
 
 def _selected_topic_confidence(parse_data: Mapping) -> Optional[float]:
@@ -321,6 +351,7 @@ class Inbox:
         max_items: int = MAX_ITEMS_PER_STATUS,
         prefix: Text = PREFIX,
         stats_prefix: Text = STATS_PREFIX,
+        thresholds: Optional[Thresholds] = None,
     ) -> None:
         self.redis = redis
         self.teencode = TeencodeFile(teencode_file)
@@ -329,6 +360,8 @@ class Inbox:
         self.max_items = int(max_items)
         self.prefix = prefix
         self.stats_prefix = stats_prefix
+        # for parses without AnswerGuard's decision (is_unclear); read once, from config.yml
+        self.thresholds = thresholds or config_thresholds()
         self._record = redis.register_script(RECORD_SCRIPT)
         self._status = redis.register_script(STATUS_SCRIPT)
 
@@ -413,7 +446,7 @@ class Inbox:
         if ticket_outcome in ("appended", "duplicate"):
             return None
         parse_data = event.get("parse_data")
-        if not is_unclear(parse_data):
+        if not is_unclear(parse_data, self.thresholds):
             return None
         text = event.get("text")
         if not isinstance(text, str):
@@ -578,7 +611,10 @@ def inbox_for(app) -> Inbox:
     if inbox is None or inbox.redis is not store.redis:
         settings = getattr(app.ctx, "studio", None)
         teencode = settings.data_dir / "teencode.yml" if settings is not None else None
-        inbox = Inbox(store.redis, teencode_file=teencode, tz=store.hours.tz, clock=store.clock)
+        thresholds = config_thresholds(settings.config_file) if settings is not None else None
+        inbox = Inbox(
+            store.redis, teencode_file=teencode, tz=store.hours.tz, clock=store.clock, thresholds=thresholds
+        )
         app.ctx.studio_inbox = inbox
     return inbox
 

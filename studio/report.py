@@ -1,10 +1,15 @@
-"""The studio's report: how well the live model understands, how often customers go to a person, and
-how many messages reach the "Bot chưa hiểu" inbox.
+"""The studio's report: how well the live model understands, when it answers, how often customers go to
+a person, and how many messages reach the "Bot chưa hiểu" inbox.
 
 - Understanding: the live model's held-out evaluation (`<models_dir>/registry.json` → `current` → its
   `eval_file`: accuracy, per-topic accuracy, confusion pairs). The API never evaluates; when no
-  evaluation exists it says so. `python -m bot report` evaluates the held-out set itself then
-  (tests/nlu/heldout_eval.py through studio/evaluate.py; `--no-evaluate` skips it).
+  evaluation exists it says so. `python -m bot report` evaluates the evaluation sets itself then, or
+  when the stored evaluation predates the selective figures (studio/evaluate.py; `--no-evaluate` skips
+  it).
+- Selective answering, from the same evaluation (its `selective` block, every evaluation set at the
+  AnswerGuard thresholds of config.yml): answerable messages answered correctly and deflected,
+  unanswerable messages answered with a fact (wrong answers), requests for a person handed off, and the
+  risk–coverage points (wrong answers ÷ answers against answers ÷ messages as the thresholds move).
 - Handoffs: tickets created per day and reason ÷ conversations (distinct senders) that day, and the
   inbox volume per day, from the per-day counters of `studio/inbox.py` in Redis (last 14 days).
 
@@ -30,6 +35,10 @@ DEFAULT_DAYS = 14
 TOP_CONFUSIONS = 10
 NO_EVALUATION = (
     "Chưa có đánh giá cho mô hình đang chạy. Hãy huấn luyện và xuất bản một mô hình từ trang studio."
+)
+NO_SELECTIVE = (
+    "Đánh giá của mô hình đang chạy chưa có số liệu trả lời có chọn lọc (đánh giá cũ). "
+    "Lần huấn luyện tới sẽ tính lại."
 )
 REASON_LABELS = {
     "request_human": "Khách muốn gặp nhân viên",
@@ -76,14 +85,17 @@ def load_evaluation(settings: StudioSettings) -> Optional[Dict[Text, Any]]:
 
 
 def run_evaluation(settings: StudioSettings) -> Optional[Dict[Text, Any]]:
-    """Evaluate the live model (or the base model) on the held-out set, in this process (CLI only)."""
+    """Evaluate the live model (or the base model) on the evaluation sets, in this process (CLI only)."""
     entry = current_model(settings) or {}
     model = Path(entry.get("path") or settings.base_model)
     if not model.is_file() or not Path(settings.heldout_file).is_file():
         return None
     from studio.evaluate import evaluate_model  # Rasa and TensorFlow: loaded only here
 
-    return {**evaluate_model(model, Path(settings.heldout_file)), "model": entry.get("id") or model.name}
+    evaluation = evaluate_model(
+        model, Path(settings.heldout_file), config=settings.config_file, data=settings.data_dir
+    )
+    return {**evaluation, "model": entry.get("id") or model.name}
 
 
 def per_topic_rows(evaluation: Mapping[Text, Any]) -> List[Dict[Text, Any]]:
@@ -114,6 +126,53 @@ def confusion_rows(evaluation: Mapping[Text, Any], limit: int = TOP_CONFUSIONS) 
     ]
     rows.sort(key=lambda row: (-row["count"], row["expected"], row["predicted"]))
     return rows[:limit]
+
+
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+
+def _rate(value: Any) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def selective_view(evaluation: Mapping[Text, Any]) -> Optional[Dict[Text, Any]]:
+    """The selective-answering figures of an evaluation (None when it has none: an older evaluation)."""
+    selective = evaluation.get("selective")
+    if not isinstance(selective, Mapping):
+        return None
+
+    def part(name: Text) -> Mapping[Text, Any]:
+        value = selective.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+    answerable, unanswerable, human = part("answerable"), part("unanswerable"), part("human_request")
+    points = [
+        {key: _rate(point.get(key)) or 0.0 for key in ("bar", "coverage", "risk")}
+        | {"answered": _count(point.get("answered")), "wrong": _count(point.get("wrong"))}
+        for point in selective.get("risk_coverage") or []
+        if isinstance(point, Mapping)
+    ]
+    return {
+        "thresholds": dict(part("thresholds")),
+        "answerable": {
+            "n": _count(answerable.get("n")),
+            "accuracy": _rate(answerable.get("accuracy")),
+            "deflected": _count(answerable.get("deflected")),
+            "deflected_rate": _rate(answerable.get("deflected_rate")),
+        },
+        "unanswerable": {
+            "n": _count(unanswerable.get("n")),
+            "wrong": _count(unanswerable.get("wrong")),
+            "wrong_answer_rate": _rate(unanswerable.get("wrong_answer_rate")),
+        },
+        "human_request": {
+            "n": _count(human.get("n")),
+            "handoff": _count(human.get("handoff")),
+            "handoff_rate": _rate(human.get("handoff_rate")),
+        },
+        "risk_coverage": sorted(points, key=lambda point: point["bar"]),
+    }
 
 
 # -- the whole report -------------------------------------------------------------------------------------
@@ -151,6 +210,7 @@ def assemble(
         "message": NO_EVALUATION,
         "per_topic": [],
         "confusions": [],
+        "selective": None,
         "handoffs_by_day": handoff_rows(daily or []),
         "inbox_by_day": [{"day": day["day"], "count": day["inbox"]} for day in daily or []],
     }
@@ -163,6 +223,7 @@ def assemble(
         report["message"] = None
         report["per_topic"] = per_topic_rows(evaluation)
         report["confusions"] = confusion_rows(evaluation)
+        report["selective"] = selective_view(evaluation)
     return report
 
 
@@ -180,6 +241,46 @@ async def build_report(
 
 
 # -- text -----------------------------------------------------------------------------------------------
+def share(count: int, n: int) -> Text:
+    """`(4/120 câu)`, or that the set is missing."""
+    return f"({count}/{n} câu)" if n else "(chưa có bộ câu này)"
+
+
+def selective_lines(report: Mapping[Text, Any]) -> List[Text]:
+    """The selective-answering figures as lines of text (shared by the text and HTML reports)."""
+    if not report.get("evaluation"):
+        return [report.get("message") or NO_EVALUATION]
+    selective = report.get("selective")
+    if not selective:
+        return [NO_SELECTIVE]
+    answerable, unanswerable = selective["answerable"], selective["unanswerable"]
+    human = selective["human_request"]
+    return [
+        f"Câu hỏi bot có câu trả lời: trả lời đúng {percent(answerable['accuracy'])}, "
+        f"hỏi lại hoặc chuyển nhân viên {percent(answerable['deflected_rate'])} "
+        + (f"(trên {answerable['n']} câu)" if answerable["n"] else "(chưa có bộ câu này)"),
+        "Câu hỏi ngoài kiến thức bị trả lời sai: "
+        + (percent(unanswerable["wrong_answer_rate"]) + " " if unanswerable["n"] else "")
+        + share(unanswerable["wrong"], unanswerable["n"]),
+        "Yêu cầu gặp nhân viên được chuyển ngay: "
+        + (percent(human["handoff_rate"]) + " " if human["n"] else "")
+        + share(human["handoff"], human["n"]),
+    ]
+
+
+def risk_coverage_lines(points: Sequence[Mapping[Text, Any]]) -> List[Text]:
+    """One line per point of the risk–coverage curve."""
+    lines = []
+    for point in points:
+        chosen = "  ← ngưỡng đang dùng" if point["bar"] == 1.0 else ""
+        lines.append(
+            f"ngưỡng ×{point['bar']:.2f}".replace(".", ",")
+            + f"  trả lời {percent(point['coverage']):>6}  sai {percent(point['risk']):>6}"
+            f"  ({point['wrong']}/{point['answered']}){chosen}"
+        )
+    return lines
+
+
 def percent(value: Optional[float], digits: int = 1) -> Text:
     """0.964 → `96,4%` (Vietnamese decimal comma); None → `–`."""
     if value is None:
@@ -217,7 +318,14 @@ def render_text(report: Mapping[Text, Any]) -> Text:
             lines.append("   Không có nhầm lẫn nào.")
         for row in report["confusions"]:
             lines.append(f"   {row['expected']} → {row['predicted']}: {row['count']} lần")
-    lines += ["", "2. Tỉ lệ chuyển cho nhân viên theo ngày (phiếu ÷ cuộc trò chuyện)"]
+    lines += ["", "2. Khi nào bot trả lời (mọi bộ câu đánh giá, ngưỡng của config.yml)"]
+    lines += [f"   {line}" for line in selective_lines(report)]
+    points = (report.get("selective") or {}).get("risk_coverage") or []
+    if points:
+        lines.append("   Rủi ro – độ phủ khi nâng hay hạ mọi ngưỡng cùng lúc (trả lời = câu bot trả lời;")
+        lines.append("   sai = câu trả lời sai trên số câu trả lời; câu hỏi trong và ngoài kiến thức):")
+        lines += [f"   {line}" for line in risk_coverage_lines(points)]
+    lines += ["", "3. Tỉ lệ chuyển cho nhân viên theo ngày (phiếu ÷ cuộc trò chuyện)"]
     handoffs = report.get("handoffs_by_day") or []
     if not handoffs:
         lines.append("   Không có số liệu (chưa kết nối được Redis).")
@@ -228,7 +336,7 @@ def render_text(report: Mapping[Text, Any]) -> Text:
             f"   {row['day']}  {bar(row['rate'] or 0, top_rate)}  {percent(row['rate']):>6}  "
             f"({row['handoffs']}/{row['conversations']})" + (f"  {reasons}" if reasons else "")
         )
-    lines += ["", "3. Số câu vào hộp “Bot chưa hiểu” theo ngày"]
+    lines += ["", "4. Số câu vào hộp “Bot chưa hiểu” theo ngày"]
     inbox = report.get("inbox_by_day") or []
     if not inbox:
         lines.append("   Không có số liệu (chưa kết nối được Redis).")
@@ -260,6 +368,50 @@ def _svg_bars(rows: Sequence[tuple], maximum: float, value_text, label_width: in
     return "".join(parts)
 
 
+def _svg_risk_coverage(points: Sequence[Mapping[Text, Any]]) -> Text:
+    """Risk (y) against coverage (x), one dot per bar; the bar in use is filled red."""
+    left, top, plot_w, plot_h = 56, 10, 460, 220
+    top_risk = max([point["risk"] for point in points] + [0.05])
+    top_risk = min(1.0, -(-top_risk * 20 // 1) / 20)  # the next 5 %
+
+    def x(coverage: float) -> float:
+        return round(left + plot_w * min(max(coverage, 0.0), 1.0), 1)
+
+    def y(risk: float) -> float:
+        return round(top + plot_h - plot_h * min(max(risk / top_risk, 0.0), 1.0), 1)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + plot_w + 20}" height="{top + plot_h + 44}" '
+        'role="img" aria-label="Rủi ro và độ phủ">'
+    ]
+    for index in range(5):
+        coverage, risk = index / 4, top_risk * index / 4
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(risk)}" y2="{y(risk)}" stroke="#eef1f5"/>'
+            f'<text x="{left - 6}" y="{y(risk) + 4}" font-size="11" text-anchor="end">'
+            f"{percent(risk)}</text>"
+            f'<text x="{x(coverage)}" y="{top + plot_h + 16}" font-size="11" text-anchor="middle">'
+            f"{percent(coverage, 0)}</text>"
+        )
+    path = " ".join(f"{x(p['coverage'])},{y(p['risk'])}" for p in sorted(points, key=lambda p: p["coverage"]))
+    parts.append(f'<polyline points="{path}" fill="none" stroke="#2f6fdf" stroke-width="2"/>')
+    for point in points:
+        chosen = point["bar"] == 1.0
+        tip = (
+            f"ngưỡng ×{point['bar']:g}: trả lời {percent(point['coverage'])}, sai {percent(point['risk'])} "
+            f"({point['wrong']}/{point['answered']})"
+        )
+        parts.append(
+            f'<circle cx="{x(point["coverage"])}" cy="{y(point["risk"])}" r="{6 if chosen else 4}" '
+            f'fill="{"#c62828" if chosen else "#2f6fdf"}"><title>{html.escape(tip)}</title></circle>'
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2}" y="{top + plot_h + 36}" font-size="12" text-anchor="middle">'
+        "Độ phủ: tỉ lệ câu bot trả lời</text></svg>"
+    )
+    return "".join(parts)
+
+
 def render_html(report: Mapping[Text, Any]) -> Text:
     """A standalone HTML page (no script, charts as inline SVG)."""
     body: List[Text] = ["<h1>Báo cáo trợ lý ảo SenMart</h1>", "<h2>Độ chính xác trên bộ câu kiểm tra</h2>"]
@@ -281,6 +433,15 @@ def render_html(report: Mapping[Text, Any]) -> Text:
                 f"<td>{row['count']}</td></tr>"
             )
         body.append("</table>")
+    body.append("<h2>Khi nào bot trả lời</h2>")
+    body.extend(f"<p>{html.escape(line)}</p>" for line in selective_lines(report))
+    points = (report.get("selective") or {}).get("risk_coverage") or []
+    if points:
+        body.append(
+            "<h3>Rủi ro (tỉ lệ trả lời sai) và độ phủ khi nâng hay hạ mọi ngưỡng; "
+            "chấm đỏ: ngưỡng đang dùng</h3>"
+        )
+        body.append(_svg_risk_coverage(points))
     body.append("<h2>Tỉ lệ chuyển cho nhân viên theo ngày</h2>")
     handoffs = report.get("handoffs_by_day") or []
     top_rate = max([row["rate"] or 0 for row in handoffs] + [0])
@@ -361,9 +522,16 @@ def run(args: argparse.Namespace, out=None) -> int:
         return 2
     tz = timezone(timedelta(hours=offset))
     evaluation = load_evaluation(settings)
-    if evaluation is None and not args.no_evaluate:
-        print("Chưa có đánh giá đã lưu: đang chạy bộ câu kiểm tra trên mô hình hiện tại…", file=sys.stderr)
-        evaluation = run_evaluation(settings)
+    if (evaluation is None or "selective" not in evaluation) and not args.no_evaluate:
+        print(
+            "Chưa có đánh giá đã lưu (hoặc đánh giá cũ): đang chạy các bộ câu đánh giá "
+            "trên mô hình hiện tại…",
+            file=sys.stderr,
+        )
+        try:
+            evaluation = run_evaluation(settings) or evaluation
+        except Exception as problem:  # a model this code cannot load: report what is stored
+            print(f"Không đánh giá được mô hình hiện tại: {problem}", file=sys.stderr)
     daily = asyncio.run(_daily_from_redis(redis_url, args.days, tz))
     report = assemble(evaluation, daily)
     out.write(render_text(report))

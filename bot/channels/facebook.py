@@ -41,8 +41,9 @@ MID_KEY = "senmart:fb:mid:{}"
 SENT_KEY = "senmart:fb:sent:{}"
 PROCESSING, DONE = "processing", "done"
 HUMAN_AGENT_TAG = "HUMAN_AGENT"
-# postback payloads from the page's own buttons that are not Rasa `/intent` strings
-POSTBACK_INTENTS = {"GET_STARTED": "/greet"}
+# postback payloads from the page's own buttons that are not Rasa `/intent` strings (upper case);
+# the Get Started button opens the conversation as web chat widgets do ("/get_started" -> utter_greet)
+POSTBACK_INTENTS = {"GET_STARTED": "/get_started"}
 
 ATTACHMENT_LABELS = {
     "image": "Hình ảnh",
@@ -97,7 +98,7 @@ def short_title(title: Any) -> Text:
 def payload_text(payload: Any) -> Text:
     """The Rasa message for a quick-reply or postback payload (`/intent{...}` strings pass unchanged)."""
     payload = str(payload or "").strip()
-    return POSTBACK_INTENTS.get(payload, payload)
+    return POSTBACK_INTENTS.get(payload.upper(), payload)
 
 
 def attachment_kind(message: Dict[Text, Any], attachment: Dict[Text, Any]) -> Text:

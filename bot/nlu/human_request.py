@@ -164,5 +164,7 @@ class HumanRequestDetector(GraphComponent):
             if intent in self.keep_intents:
                 continue
             logger.debug("Request for a person (%s): intent %s -> request_human", rule, intent)
-            message.set(INTENT, {INTENT_NAME_KEY: REQUEST_HUMAN, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
+            message.set(
+                INTENT, {INTENT_NAME_KEY: REQUEST_HUMAN, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True
+            )
         return messages

@@ -218,7 +218,87 @@
     if (series.length > 1 || opts.alwaysLegend) legend(box, series);
   }
 
-  // ------------------------------------------------------------------ the four charts
+  // ------------------------------------------------------------------ risk against coverage
+  /** points: [{bar, coverage, risk, answered, wrong}] (0..1); the bar in use (1.0) drawn apart. */
+  function riskCoverage(box, points, opts) {
+    clear(box);
+    const left = 52;
+    const right = 16;
+    const top = 14;
+    const bottom = 46;
+    const height = 280;
+    const plotW = WIDTH - left - right;
+    const plotH = height - top - bottom;
+    const maxRisk = niceMax(Math.max(...points.map((p) => p.risk), 1));
+    const root = chart(height, opts.title);
+    const x = (v) => left + (plotW * Math.min(100, Math.max(0, v))) / 100;
+    const y = (v) => top + plotH - (plotH * Math.min(maxRisk, Math.max(0, v))) / maxRisk;
+    for (let i = 0; i <= 4; i++) {
+      const r = (maxRisk * i) / 4;
+      const c = 25 * i;
+      root.appendChild(svg("line", { class: "grid", x1: left, x2: left + plotW, y1: y(r), y2: y(r) }));
+      root.appendChild(svg("text", { class: "tick", x: left - 6, y: y(r) + 4, "text-anchor": "end" }, fmtPct(r, maxRisk < 4 ? 1 : 0)));
+      root.appendChild(svg("line", { class: "grid", x1: x(c), x2: x(c), y1: top, y2: top + plotH }));
+      root.appendChild(svg("text", { class: "tick", x: x(c), y: top + plotH + 15, "text-anchor": "middle" }, fmtPct(c, 0)));
+    }
+    const sorted = points.slice().sort((a, b) => a.coverage - b.coverage || a.risk - b.risk);
+    root.appendChild(
+      svg("polyline", {
+        points: sorted.map((p) => `${x(p.coverage).toFixed(1)},${y(p.risk).toFixed(1)}`).join(" "),
+        fill: "none",
+        stroke: "#1f6feb",
+        "stroke-width": 2,
+      }),
+    );
+    for (const p of points) {
+      const chosen = Math.abs(p.bar - 1) < 1e-9;
+      const dot = svg("circle", {
+        cx: x(p.coverage),
+        cy: y(p.risk),
+        r: chosen ? 6 : 4,
+        fill: chosen ? "#c62828" : "#1f6feb",
+        stroke: "#ffffff",
+        "stroke-width": 1.5,
+      });
+      dot.appendChild(
+        svg(
+          "title",
+          {},
+          `Ngưỡng ×${String(p.bar).replace(".", ",")}${chosen ? " (đang dùng)" : ""}: bot trả lời ${fmtPct(p.coverage)} số câu, ` +
+            `sai ${fmtPct(p.risk)} câu trả lời (${p.wrong}/${p.answered})`,
+        ),
+      );
+      root.appendChild(dot);
+      if (chosen) {
+        root.appendChild(
+          svg(
+            "text",
+            { class: "value", x: x(p.coverage) + (p.coverage > 75 ? -9 : 9), y: y(p.risk) - 9, "text-anchor": p.coverage > 75 ? "end" : "start" },
+            `Ngưỡng đang dùng: trả lời ${fmtPct(p.coverage, 0)}, sai ${fmtPct(p.risk)}`,
+          ),
+        );
+      }
+    }
+    root.appendChild(svg("line", { class: "axis", x1: left, x2: left, y1: top, y2: top + plotH }));
+    root.appendChild(svg("line", { class: "axis", x1: left, x2: left + plotW, y1: top + plotH, y2: top + plotH }));
+    root.appendChild(
+      svg("text", { class: "axis-label", x: left + plotW / 2, y: height - 6, "text-anchor": "middle" }, opts.xLabel),
+    );
+    root.appendChild(
+      svg(
+        "text",
+        { class: "axis-label", x: 12, y: top + plotH / 2, "text-anchor": "middle", transform: `rotate(-90 12 ${top + plotH / 2})` },
+        opts.yLabel,
+      ),
+    );
+    box.appendChild(root);
+    legend(box, [
+      { label: "Nâng hay hạ mọi ngưỡng cùng lúc", color: "#1f6feb" },
+      { label: "Ngưỡng đang dùng", color: "#c62828" },
+    ]);
+  }
+
+  // ------------------------------------------------------------------ the charts
   function accuracyChart(perTopic, message, evaluation) {
     const box = $("chart-accuracy");
     const overall = $("accuracy-overall");
@@ -249,6 +329,73 @@
         axisLabel: "Tỉ lệ câu kiểm tra bot hiểu đúng (%)",
       },
     );
+  }
+
+  function stat(box, label, value, detail) {
+    const item = el("div", "stat");
+    item.appendChild(el("span", "stat-label", label));
+    item.appendChild(el("span", "stat-value", value));
+    if (detail) item.appendChild(el("span", "muted", detail));
+    box.appendChild(item);
+  }
+
+  function count(value) {
+    const n = Number(value);
+    return Number.isFinite(n) && n > 0 ? Math.round(n) : 0;
+  }
+
+  function selectiveSection(selective, message, evaluation) {
+    const figures = $("selective-figures");
+    const box = $("chart-risk");
+    clear(figures);
+    if (!evaluation) return empty(box, message || "Chưa có kết quả kiểm tra của bản đang dùng.");
+    if (!selective || typeof selective !== "object") {
+      return empty(box, "Kết quả kiểm tra của bản đang dùng chưa có số liệu này (kết quả cũ). Lần huấn luyện tới sẽ tính lại.");
+    }
+    const answerable = selective.answerable || {};
+    const unanswerable = selective.unanswerable || {};
+    const human = selective.human_request || {};
+    const rate = (x) => (pct(x) === null ? "–" : fmtPct(pct(x)));
+    const missing = "Chưa có bộ câu này";
+    stat(
+      figures,
+      "Câu hỏi có câu trả lời: trả lời đúng",
+      count(answerable.n) ? rate(answerable.accuracy) : "–",
+      count(answerable.n) ? `trên ${count(answerable.n)} câu` : missing,
+    );
+    stat(
+      figures,
+      "Hỏi lại hoặc chuyển nhân viên",
+      count(answerable.n) ? rate(answerable.deflected_rate) : "–",
+      count(answerable.n) ? `${count(answerable.deflected)}/${count(answerable.n)} câu có câu trả lời` : missing,
+    );
+    stat(
+      figures,
+      "Câu ngoài kiến thức bị trả lời sai",
+      count(unanswerable.n) ? rate(unanswerable.wrong_answer_rate) : "–",
+      count(unanswerable.n) ? `${count(unanswerable.wrong)}/${count(unanswerable.n)} câu` : missing,
+    );
+    stat(
+      figures,
+      "Yêu cầu gặp nhân viên được chuyển",
+      count(human.n) ? rate(human.handoff_rate) : "–",
+      count(human.n) ? `${count(human.handoff)}/${count(human.n)} câu` : missing,
+    );
+    const points = (Array.isArray(selective.risk_coverage) ? selective.risk_coverage : [])
+      .map((p) => ({
+        bar: Number(p.bar),
+        coverage: pct(p.coverage),
+        risk: pct(p.risk),
+        answered: count(p.answered),
+        wrong: count(p.wrong),
+      }))
+      .filter((p) => Number.isFinite(p.bar) && p.coverage !== null && p.risk !== null);
+    if (!points.length) return empty(box, "Chưa có đường rủi ro – độ phủ.");
+    riskCoverage(box, points, {
+      title: "Rủi ro và độ phủ khi nâng hay hạ mọi ngưỡng",
+      xLabel: "Độ phủ: tỉ lệ câu bot trả lời (%)",
+      yLabel: "Rủi ro: câu trả lời sai (%)",
+    });
   }
 
   function confusionsChart(confusions) {
@@ -395,6 +542,7 @@
     $("error").hidden = true;
     accuracyChart(data.per_topic, data.message, data.evaluation);
     confusionsChart(data.confusions);
+    selectiveSection(data.selective, data.message, data.evaluation);
     handoffsChart(data.handoffs_by_day);
     inboxChart(data.inbox_by_day);
     const now = new Date();

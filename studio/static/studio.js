@@ -1551,6 +1551,15 @@
       const d = fmtDelta(before.accuracy, after.accuracy);
       stat("Thay đổi", d.text, d.cls);
     }
+    // unanswerable messages answered with a fact: lower is better, so the colours swap
+    const wrongBefore = (before.selective || {}).unanswerable || {};
+    const wrongAfter = (after.selective || {}).unanswerable || {};
+    if (Number(wrongAfter.n) > 0) {
+      stat("Trả lời sai câu ngoài kiến thức · trước", Number(wrongBefore.n) > 0 ? fmtPct(wrongBefore.wrong_answer_rate) : "–");
+      stat("Trả lời sai câu ngoài kiến thức · sau", fmtPct(wrongAfter.wrong_answer_rate));
+      const w = fmtDelta(Number(wrongBefore.n) > 0 ? wrongBefore.wrong_answer_rate : null, wrongAfter.wrong_answer_rate);
+      stat("Thay đổi", w.text, w.cls === "delta-up" ? "delta-down" : w.cls === "delta-down" ? "delta-up" : "");
+    }
     renderNewExamples(result.new_examples);
 
     const b = perTopicMap(before.per_topic);

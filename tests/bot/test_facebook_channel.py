@@ -1,9 +1,16 @@
 """Pure parts of the Messenger channel: event kinds, de-dup ids, attachment texts, Messenger limits."""
 
+import asyncio
 import hashlib
 import hmac
+from itertools import pairwise
+from pathlib import Path
 
 import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.nlu.training_data.message import Message
 
 from bot.channels.facebook import (
     ATTACHMENT_REPLY,
@@ -52,7 +59,8 @@ def test_dedupe_id_is_the_mid_or_sender_and_timestamp():
 @pytest.mark.parametrize(
     "payload, text",
     [
-        ("GET_STARTED", "/greet"),
+        ("GET_STARTED", "/get_started"),
+        ("get_started", "/get_started"),
         ('/give_rating{"rating": 5}', '/give_rating{"rating": 5}'),
         ("  phí ship  ", "phí ship"),
         (None, ""),
@@ -114,3 +122,41 @@ def test_signature_is_hmac_sha256_of_the_raw_body():
     assert not channel.signature_valid(body, "sha256=")
     unconfigured = MessengerChannel("verify", "", "page-token", "http://127.0.0.1:9", "redis://127.0.0.1:9")
     assert not unconfigured.signature_valid(body, good)
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_get_started_postback_reaches_rasa_as_get_started():
+    channel = MessengerChannel(
+        "verify", "app-secret", "page-token", "http://127.0.0.1:9", "redis://127.0.0.1:9"
+    )
+    received = []
+
+    async def on_new_message(message):
+        received.append(message)
+
+    event = {"sender": {"id": "psid-1"}, "postback": {"title": "Bắt đầu", "payload": "GET_STARTED"}}
+    asyncio.run(channel._process(None, on_new_message, event, "postback", "psid-1", "psid-1:1700"))
+    assert [(m.text, m.sender_id, m.input_channel) for m in received] == [
+        ("/get_started", "psid-1", "facebook")
+    ]
+
+
+def test_get_started_is_an_intent_of_the_domain_answered_by_the_greeting():
+    """What widgets and the Messenger postback send: Rasa's `/intent` parsing finds the intent in the
+    domain (an unknown one would go to the NLU model and the fallback), and a rule answers utter_greet."""
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    parsed = YAMLStoryReader.unpack_regex_message(Message({"text": "/get_started"}), domain)
+    assert parsed.get("intent") == {"name": "get_started", "confidence": 1.0}
+
+    reader = YAMLStoryReader(domain)
+    answers = set()
+    for path in sorted((PROJECT_ROOT / "data" / "stories").glob("*.yml")):
+        for step in reader.read_from_file(str(path)):
+            events = step.events
+            for first, second in pairwise(events):
+                if isinstance(first, UserUttered) and first.intent_name == "get_started":
+                    assert isinstance(second, ActionExecuted)
+                    answers.add(second.action_name)
+    assert answers == {"utter_greet"}

@@ -1,4 +1,4 @@
-"""HumanRequestDetector: every way of asking for a person becomes request_human; questions about staff do not."""
+"""HumanRequestDetector: asking for a person becomes request_human; questions about staff do not."""
 
 import pytest
 from rasa.shared.nlu.constants import INTENT, TEXT
@@ -65,7 +65,14 @@ def test_more_precise_handoff_intents_are_kept():
 
 
 def test_words_are_folded_expanded_and_unrepeated():
-    assert lexicon_words("NV ơiiii, gặp ng thật", NORMALIZER) == ["nhan", "vien", "oi", "gap", "nguoi", "that"]
+    assert lexicon_words("NV ơiiii, gặp ng thật", NORMALIZER) == [
+        "nhan",
+        "vien",
+        "oi",
+        "gap",
+        "nguoi",
+        "that",
+    ]
 
 
 def test_rule_names():

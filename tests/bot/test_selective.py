@@ -26,7 +26,13 @@ VOCABULARY = LabelVocabulary.from_examples(
 
 
 def test_words_are_folded_teencode_expanded_letters_only():
-    assert message_words("Phí ship bn <b>SM123</b> ko?", NORMALIZER) == ["phi", "ship", "bao", "nhieu", "khong"]
+    assert message_words("Phí ship bn <b>SM123</b> ko?", NORMALIZER) == [
+        "phi",
+        "ship",
+        "bao",
+        "nhieu",
+        "khong",
+    ]
 
 
 def test_rare_words_weigh_more_than_words_every_label_has():
@@ -100,7 +106,10 @@ THRESHOLDS = Thresholds(intent_confidence=0.5, margin=0.1, confidence=0.6, cover
         ({"readable": False}, ["unreadable"]),
         # a person or a refusal follows these: the topic checks do not apply, the intent checks do
         ({"intent": "request_human", "label": "request_human", "confidence": 0.1, "coverage": 0.1}, []),
-        ({"intent": "out_of_scope", "label": "out_of_scope", "intent_confidence": 0.3}, ["intent_confidence"]),
+        (
+            {"intent": "out_of_scope", "label": "out_of_scope", "intent_confidence": 0.3},
+            ["intent_confidence"],
+        ),
     ],
 )
 def test_reasons_to_clarify(changes, reasons):

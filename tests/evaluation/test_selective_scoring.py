@@ -94,3 +94,12 @@ def test_risk_coverage_moves_with_the_bar():
     assert (points[1.0]["answered"], points[1.0]["wrong"]) == (4, 1)  # 0.6 passes, 0.3 does not
     assert (points[1.5]["answered"], points[1.5]["wrong"]) == (2, 0)  # bar 0.75: 0.9 and 0.8
     assert points[1.0]["coverage"] == pytest.approx(4 / 5) and points[1.0]["risk"] == pytest.approx(1 / 4)
+
+
+def test_a_points_question_answered_by_the_calculation_is_right():
+    records = [
+        record("faq/earn_points", TEST, "ask_points", "ask_points", 0.9),
+        record("faq/shipping_fee", TEST, "ask_points", "ask_points", 0.9),
+    ]
+    counts = score(records, Thresholds(confidence=0.5))["answerable_test"]
+    assert (counts.correct, counts.wrong) == (1, 1)

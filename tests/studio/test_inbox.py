@@ -1,4 +1,5 @@
-"""The "Bot chưa hiểu" inbox on a real Redis: masking, grouping, counts, guesses, statuses, consumer."""
+"""The "Bot chưa hiểu" inbox on a real Redis: masking, grouping, counts, guesses, what counts as unclear
+(AnswerGuard's decision, else the old rule at config.yml's threshold), statuses, consumer."""
 
 import json
 from datetime import date
@@ -6,6 +7,8 @@ from datetime import date
 import pytest
 import redis.asyncio as aioredis
 
+from bot.nlu.selective import Thresholds
+from evaluation.selective import model_thresholds
 from handoff.event_consumer import EventConsumer
 from handoff.hours import AgentHours, load_holidays
 from handoff.log_privacy import mask_customer_text
@@ -19,6 +22,7 @@ from studio.inbox import (
     Inbox,
     InboxConflict,
     InboxItemNotFound,
+    config_thresholds,
     dedupe_key,
     guesses_from_parse,
     is_unclear,
@@ -144,6 +148,57 @@ def test_unclear_means_fallback_or_below_half():
     assert is_unclear(parse("faq", 0.8, faq=[("faq/shipping_fee", 0.6)]))  # 0.48
     assert not is_unclear({"intent": {"name": None, "confidence": 0.0}})  # Messenger attachment marker
     assert not is_unclear(None)
+
+
+def guarded(parse_data, decision, reasons=()):
+    """A parse with the block AnswerGuard adds (bot/nlu/answer_guard.py)."""
+    intent = parse_data["intent"]
+    signals = {
+        "intent": intent["name"],
+        "label": intent["name"],
+        "intent_confidence": intent["confidence"],
+        "margin": intent["confidence"],
+        "confidence": intent["confidence"],
+        "coverage": 0.3,
+        "known_ratio": 0.9,
+        "readable": True,
+    }
+    return {**parse_data, "answer_guard": {**signals, "decision": decision, "reasons": list(reasons)}}
+
+
+def test_unclear_follows_answer_guard_and_config_thresholds(tmp_path):
+    # AnswerGuard decided: its decision counts, whatever the confidences say
+    assert is_unclear(guarded(parse("greet", 0.99), "clarify", ["coverage"]))
+    assert not is_unclear(guarded(parse("faq", 1.0, faq=[("faq/redeem_points", 0.17)]), "answer"))
+    assert is_unclear(guarded(parse("nlu_fallback", 0.6), "clarify", ["intent_confidence"]))
+    # without the block (a model trained before AnswerGuard): the old rule at its intent threshold
+    assert is_unclear(parse("greet", 0.65), Thresholds(intent_confidence=0.7))
+    assert not is_unclear(parse("greet", 0.65), Thresholds(intent_confidence=0.6))
+    assert is_unclear(parse("faq", 0.9, faq=[("faq/shipping_fee", 0.7)]), Thresholds(intent_confidence=0.7))
+    # the thresholds come from config.yml's AnswerGuard entry
+    config = PROJECT_ROOT / "config.yml"
+    assert config_thresholds(config) == model_thresholds(config)
+    custom = tmp_path / "config.yml"
+    custom.write_text("pipeline:\n  - name: bot.nlu.answer_guard.AnswerGuard\n    intent_confidence: 0.8\n")
+    assert config_thresholds(custom).intent_confidence == 0.8
+    assert config_thresholds(tmp_path / "missing.yml") == Thresholds()
+    custom.write_text("pipeline: [")
+    assert config_thresholds(custom) == Thresholds()
+
+
+async def test_observe_records_what_answer_guard_was_unsure_of(aredis, clock, tmp_path):
+    config = tmp_path / "config.yml"
+    config.write_text("pipeline:\n  - name: bot.nlu.answer_guard.AnswerGuard\n    intent_confidence: 0.7\n")
+    inbox = Inbox(aredis, teencode_file=TEENCODE, clock=clock, thresholds=config_thresholds(config))
+    assert inbox.thresholds.intent_confidence == 0.7
+    events = [
+        user_event("a", T0, "ship qua singapore ko", guarded(parse("faq", 1.0), "clarify", ["coverage"])),
+        user_event("b", T0 + 1, "chào shop nha", guarded(parse("greet", 0.55), "answer")),
+        user_event("c", T0 + 2, "hello shop ơi", parse("greet", 0.65)),  # no block: 0.65 < 0.7
+        user_event("d", T0 + 3, "alo alo", parse("greet", 0.75)),
+    ]
+    assert [await inbox.observe(event) for event in events] == ["new", None, "new", None]
+    assert sorted(item["text"] for item in await inbox.list()) == ["hello shop ơi", "ship qua singapore ko"]
 
 
 # -- recording ----------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The report: evaluation of the live model + per-day handoff rate and inbox volume, exact numbers;
-the API on the real service (fed through Rasa's event stream) and `python -m bot report`."""
+"""The report: evaluation of the live model (accuracy and selective answering) + per-day handoff rate
+and inbox volume, exact numbers; the API on the real service (fed through Rasa's event stream) and
+`python -m bot report`."""
 
 import json
 import subprocess
@@ -13,7 +14,7 @@ import redis.asyncio as aioredis
 
 from handoff.settings import PROJECT_ROOT
 from studio.inbox import Inbox
-from studio.report import assemble, build_report, percent, render_html, render_text
+from studio.report import NO_SELECTIVE, assemble, build_report, percent, render_html, render_text
 from studio.settings import StudioSettings
 
 from .inbox_service import INBOX_DB, StudioService, fresh_data
@@ -32,6 +33,37 @@ EVALUATION = {
     "confusions": [
         {"expected": "faq/refund_time", "predicted": "faq/refund_cod", "count": 1},
         {"expected": "faq/refund_time", "predicted": "faq/return_policy", "count": 1},
+    ],
+}
+SELECTIVE = {
+    "thresholds": {"intent_confidence": 0.5, "margin": 0.05, "confidence": 0.0, "coverage": 0.0},
+    "n": 500,
+    "answerable": {
+        "n": 380,
+        "accuracy": 0.9237,
+        "correct": 351,
+        "wrong": 21,
+        "deflected": 8,
+        "deflected_rate": 0.0211,
+    },
+    "unanswerable": {"n": 80, "wrong": 3, "wrong_answer_rate": 0.0375, "deflected": 77},
+    "human_request": {"n": 40, "handoff": 39, "handoff_rate": 0.975},
+    "risk_coverage": [
+        {"bar": 1.0, "coverage": 0.76, "risk": 0.05, "answered": 350, "wrong": 17},
+        {"bar": 0.0, "coverage": 0.9, "risk": 0.12, "answered": 414, "wrong": 50},
+        {"bar": 2.0, "coverage": 0.4, "risk": 0.01, "answered": 184, "wrong": 2},
+    ],
+    "groups": {"unanswerable_test": {"n": 40, "wrong": 1}},
+}
+SELECTIVE_VIEW = {
+    "thresholds": SELECTIVE["thresholds"],
+    "answerable": {"n": 380, "accuracy": 0.9237, "deflected": 8, "deflected_rate": 0.0211},
+    "unanswerable": {"n": 80, "wrong": 3, "wrong_answer_rate": 0.0375},
+    "human_request": {"n": 40, "handoff": 39, "handoff_rate": 0.975},
+    "risk_coverage": [  # by bar
+        {"bar": 0.0, "coverage": 0.9, "risk": 0.12, "answered": 414, "wrong": 50},
+        {"bar": 1.0, "coverage": 0.76, "risk": 0.05, "answered": 350, "wrong": 17},
+        {"bar": 2.0, "coverage": 0.4, "risk": 0.01, "answered": 184, "wrong": 2},
     ],
 }
 NO_REASONS = {
@@ -98,6 +130,7 @@ async def test_report_numbers(aredis, tmp_path):
             {"topic": "greet", "accuracy": 1.0, "n": 2},
         ],
         "confusions": EVALUATION["confusions"],
+        "selective": None,
         "handoffs_by_day": [
             {
                 "day": "2026-11-23",
@@ -149,10 +182,44 @@ async def test_report_numbers(aredis, tmp_path):
     assert "   2026-11-25  ████████████████████  100,0%  (2/2)  request_human 1, low_confidence 1\n" in text
     assert "   2026-11-23  ░░░░░░░░░░░░░░░░░░░░       –  (0/0)\n" in text
     assert "   2026-11-25  ████████████████████  3\n" in text
+    assert f"   {NO_SELECTIVE}\n" in text  # an evaluation from before the selective figures
     page = render_html(report)
     assert page.startswith("<!doctype html>") and "<script" not in page
     assert page.count("<svg") == 3 and "faq/refund_time (8)" in page and "75,0%" in page
     assert percent(0.9644) == "96,4%" and percent(None) == "–"
+
+
+def test_report_selective_figures():
+    report = assemble({**EVALUATION, "selective": SELECTIVE, "model": "m2"}, [])
+    assert report["selective"] == SELECTIVE_VIEW
+    text = render_text(report)
+    assert "2. Khi nào bot trả lời (mọi bộ câu đánh giá, ngưỡng của config.yml)\n" in text
+    assert (
+        "   Câu hỏi bot có câu trả lời: trả lời đúng 92,4%, "
+        "hỏi lại hoặc chuyển nhân viên 2,1% (trên 380 câu)\n" in text
+    )
+    assert "   Câu hỏi ngoài kiến thức bị trả lời sai: 3,8% (3/80 câu)\n" in text
+    assert "   Yêu cầu gặp nhân viên được chuyển ngay: 97,5% (39/40 câu)\n" in text
+    assert "   ngưỡng ×1,00  trả lời  76,0%  sai   5,0%  (17/350)  ← ngưỡng đang dùng\n" in text
+    assert "   ngưỡng ×0,00  trả lời  90,0%  sai  12,0%  (50/414)\n" in text
+    assert "3. Tỉ lệ chuyển cho nhân viên theo ngày" in text and "4. Số câu vào hộp" in text
+    page = render_html(report)
+    assert "<script" not in page and "<style>" in page
+    assert page.count("<svg") == 4 and page.count("<circle") == 3
+    assert "<p>Câu hỏi ngoài kiến thức bị trả lời sai: 3,8% (3/80 câu)</p>" in page
+    assert 'fill="#c62828"><title>ngưỡng ×1: trả lời 76,0%, sai 5,0% (17/350)</title>' in page
+
+    # sets not written yet: said, not shown as 0 %
+    empty = {**SELECTIVE, "unanswerable": {"n": 0, "wrong": 0, "wrong_answer_rate": 0.0, "deflected": 0}}
+    text = render_text(assemble({**EVALUATION, "selective": empty}, []))
+    assert "   Câu hỏi ngoài kiến thức bị trả lời sai: (chưa có bộ câu này)\n" in text
+    # malformed values never break the report
+    odd = {**EVALUATION, "selective": {"answerable": "x", "risk_coverage": [{"bar": "1"}, None]}}
+    view = assemble(odd, [])["selective"]
+    assert view["answerable"] == {"n": 0, "accuracy": None, "deflected": 0, "deflected_rate": None}
+    assert view["risk_coverage"] == [{"bar": 0.0, "coverage": 0.0, "risk": 0.0, "answered": 0, "wrong": 0}]
+    render_text(assemble(odd, []))
+    render_html(assemble(odd, []))
 
 
 def today_local():
@@ -274,5 +341,9 @@ def test_api_report_from_the_event_stream(service, redis_server):
     report = service.call("GET", "/studio/api/report").json()
     assert report["evaluation"] == {"model": "m2", "accuracy": 0.9, "n": 20}
     assert report["per_topic"][0] == {"topic": "faq/refund_time", "accuracy": 0.75, "n": 8}
+    assert report["selective"] is None  # an evaluation from before the selective figures
+    write_registry(service.content_dir / "models", {**EVALUATION, "selective": SELECTIVE})
+    report = service.call("GET", "/studio/api/report").json()
+    assert report["selective"] == SELECTIVE_VIEW
     client.flushdb()
     client.close()

@@ -1,10 +1,11 @@
 """The content studio (/studio, /studio/report) in headless Chromium against the real service.
 
 `python -m handoff` runs as a subprocess on a real Redis, with the studio pointed at a temporary copy
-of the project's content (config.yml, domain.yml, data/, tests/nlu/heldout.yml).
+of the project's content (config.yml, domain.yml, data/, evaluation/*.yml).
 
 The tests run in file order and share one service and one browser: log-in errors, editing an answer
-and its examples, a conflict, promotions and their "Thử" box, the "Bot chưa hiểu" inbox. Train & publish
+and its examples, a conflict, promotions and their "Thử" box, the "Bot chưa hiểu" inbox, and the
+report page's selective-answering figures and risk–coverage chart. Train & publish
 (progress bar to 100 %, "Đã xuất bản"), the report page (screenshot) and a rollback are driven in the same
 page by tests/e2e/test_studio.py against the whole system, so CI trains once and the published model is
 checked in Rasa's answers.
@@ -181,7 +182,8 @@ def test_edit_an_answer_with_the_live_preview_and_add_an_example(driver, service
     by_id(driver, "topic-search").send_keys("phí giao hàng")
     wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".topic-row")) < 30)
     open_topic(driver, "shipping_fee")
-    assert "17 ví dụ" in text_of(driver, "examples-count")
+    examples = len(topic(service, "shipping_fee")["examples"])
+    assert f"{examples} ví dụ" in text_of(driver, "examples-count")
 
     answer = by_id(driver, "response-0-text")
     set_field(answer, NEW_ANSWER)
@@ -208,7 +210,7 @@ def test_edit_an_answer_with_the_live_preview_and_add_an_example(driver, service
     by_id(driver, "example-add").click()
     wait(driver, 30).until(lambda b: "Đã thêm câu hỏi mẫu" in text_of(b, "topic-status"))
     assert HTML_EXAMPLE in by_id(driver, "examples").get_attribute("value").split("\n")
-    assert "18 ví dụ" in text_of(driver, "examples-count")
+    assert f"{examples + 1} ví dụ" in text_of(driver, "examples-count")
     assert HTML_EXAMPLE in topic(service, "shipping_fee")["examples"]
 
     tab(driver, "history")
@@ -321,3 +323,57 @@ def test_the_inbox_assigns_an_unclear_question_to_a_topic(driver, service):
     item.find_element(By.XPATH, ".//button[normalize-space()='Thêm vào chủ đề']").click()
     wait(driver).until(lambda b: INBOX_TEXT not in text_of(b, "inbox-list"))
     assert INBOX_TEXT in topic(service, "delivery_time")["examples"]
+
+
+SELECTIVE = {
+    "thresholds": {"intent_confidence": 0.5, "margin": 0.05, "confidence": 0.0, "coverage": 0.0},
+    "n": 500,
+    "answerable": {"n": 380, "accuracy": 0.9237, "correct": 351, "wrong": 21, "deflected": 8,
+                   "deflected_rate": 0.0211},
+    "unanswerable": {"n": 80, "wrong": 3, "wrong_answer_rate": 0.0375, "deflected": 77},
+    "human_request": {"n": 40, "handoff": 39, "handoff_rate": 0.975},
+    "risk_coverage": [
+        {"bar": 0.0, "coverage": 0.9, "risk": 0.12, "answered": 414, "wrong": 50},
+        {"bar": 0.5, "coverage": 0.84, "risk": 0.08, "answered": 386, "wrong": 31},
+        {"bar": 1.0, "coverage": 0.76, "risk": 0.05, "answered": 350, "wrong": 17},
+        {"bar": 2.0, "coverage": 0.4, "risk": 0.01, "answered": 184, "wrong": 2},
+    ],
+}  # fmt: skip
+
+
+def test_the_report_page_shows_selective_answering(driver, service):
+    """The live model's selective figures and the risk–coverage chart (the last test: it replaces the
+    model registry with one whose evaluation has them)."""
+    models = service.content_dir.parent / "models"
+    models.mkdir(exist_ok=True)
+    evaluation = {
+        "accuracy": 0.9,
+        "n": 20,
+        "per_topic": [{"topic": "faq/shipping_fee", "accuracy": 0.9, "n": 20}],
+        "confusions": [],
+        "selective": SELECTIVE,
+    }
+    (models / "m9.eval.json").write_text(json.dumps(evaluation), encoding="utf-8")
+    registry = {"current": "m9", "models": [{"id": "m9", "eval_file": str(models / "m9.eval.json")}]}
+    (models / "registry.json").write_text(json.dumps(registry), encoding="utf-8")
+
+    driver.get(service.url + "/studio/report")
+    if by_id(driver, "login-view").is_displayed():
+        log_in(driver, CONTENT_TOKEN)
+    wait(driver, 15).until(lambda b: b.execute_script("return document.body.dataset.loaded === 'true'"))
+    figures = text_of(driver, "selective-figures")
+    for expected in ("92,4%", "trên 380 câu", "2,1%", "3,8%", "3/80 câu", "97,5%", "39/40 câu"):
+        assert expected in figures, (expected, figures)
+    chart = driver.find_element(By.CSS_SELECTOR, "#chart-risk svg.chart")
+    assert chart.size["width"] > 300 and chart.size["height"] > 150
+    dots = chart.find_elements(By.TAG_NAME, "circle")
+    assert len(dots) == 4
+    assert [dot.get_attribute("fill") for dot in dots].count("#c62828") == 1  # the thresholds in use
+    assert "Ngưỡng đang dùng: trả lời 76%, sai 5,0%" in text_of(driver, "chart-risk")
+    assert "Độ phủ: tỉ lệ câu bot trả lời (%)" in text_of(driver, "chart-risk")
+    driver.set_window_size(1366, 2400)
+    try:
+        driver.save_screenshot("/tmp/studio-report-selective.png")
+    finally:
+        driver.set_window_size(1366, 768)
+    assert javascript_errors(driver) == []
