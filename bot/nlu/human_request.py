@@ -56,6 +56,7 @@ class HumanRequestLexicon:
     fillers: FrozenSet[Text]
     phrases: FrozenSet[Phrase]
     not_when: FrozenSet[Phrase]
+    vocatives: FrozenSet[Phrase] = frozenset()
     window: int = 4
 
     @classmethod
@@ -72,6 +73,7 @@ class HumanRequestLexicon:
             fillers=frozenset(str(w).lower() for w in data.get("fillers") or []),
             phrases=phrases("phrases"),
             not_when=phrases("not_when"),
+            vocatives=phrases("vocatives"),
             window=int(data.get("window") or 4),
         )
 
@@ -110,6 +112,10 @@ def asks_for_a_person(words: Sequence[Text], lexicon: HumanRequestLexicon) -> Op
     asks = _spans(words, lexicon.asks)
     presence = _spans(words, lexicon.presence)
     for person_start, person_end in people:
+        vocative = tuple(words[person_start:person_end]) in lexicon.vocatives
+        asked_right_before = any(end == person_start for _, end in asks)
+        if vocative and not asked_right_before and all(w in lexicon.fillers for w in words[person_end:]):
+            continue  # "… được không ad": the page is addressed, not asked for ("gọi admin" is asked)
         if any(end <= person_start and person_start - end <= lexicon.window for _, end in asks):
             return "ask"
         if any(start >= person_end and start - person_end <= 1 for start, _ in presence):

@@ -81,3 +81,15 @@ def test_rule_names():
     assert asks_for_a_person(["nhan", "vien", "nao", "truc", "chat"], LEXICON) == "presence"
     assert asks_for_a_person(["co", "ai", "truc", "khong"], LEXICON) == "phrase"
     assert asks_for_a_person([], LEXICON) is None
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("shop có nhận chuyển khoản ngân hàng ko ad", "faq"),  # "ad" at the end addresses the page
+        ("gọi admin giúp mình với", "request_human"),  # "gọi admin": the admin is asked for
+        ("ban đêm nhân viên chat đã nghỉ thì mình gọi số nào", "faq"),
+    ],
+)
+def test_addressing_the_page_at_the_end_is_not_a_request(text, intent):
+    assert intent_after(text) == intent
