@@ -333,6 +333,54 @@ def applicable(book: PromotionBook, order: Order) -> tuple[tuple[Promotion, Verd
     return tuple(sorted(eligible, key=lambda pair: -pair[1].benefit))
 
 
+def compatible_promotions(book: PromotionBook, promo: Promotion) -> tuple[Promotion, ...]:
+    """Other promotions usable on the same order as `promo`: stackable and running at the same time
+    (whatever today's date); referral rewards are left out (see `applicable`)."""
+    return tuple(
+        other
+        for other in book
+        if other.code != promo.code
+        and other.kind != "referral"
+        and _windows_overlap(promo, other)
+        and check_combination((promo, other)).allowed
+    )
+
+
+def _windows_overlap(first: Promotion, second: Promotion) -> bool:
+    """Whether two date windows share a day (a missing end is open)."""
+    starts_before_second_ends = first.start is None or second.end is None or first.start <= second.end
+    ends_after_second_starts = first.end is None or second.start is None or first.end >= second.start
+    return starts_before_second_ends and ends_after_second_starts
+
+
+# conditions a customer can still meet on this order (dates cannot be changed)
+_FIXABLE_REASONS = frozenset({"below_min_order", "tier_not_allowed", "payment_not_allowed"})
+
+
+def near_misses(book: PromotionBook, order: Order) -> tuple[tuple[Promotion, Verdict], ...]:
+    """Running promotions this order fails only on conditions the customer could meet, closest first.
+
+    Closest: fewest failing conditions, then those a customer can meet on this order (a tier cannot
+    change today), then the smallest amount still missing to the minimum order.
+    """
+    misses = []
+    for promo in book:
+        if promo.kind == "referral" or not promo.is_active(order.day):
+            continue
+        verdict = evaluate(promo, order, book.shipping)
+        if verdict.eligible is False and set(verdict.reasons) <= _FIXABLE_REASONS:
+            misses.append((promo, verdict))
+
+    def distance(pair: tuple[Promotion, Verdict]) -> tuple[int, bool, int]:
+        promo, verdict = pair
+        short = 0
+        if "below_min_order" in verdict.reasons and promo.min_order is not None and order.amount is not None:
+            short = promo.min_order - order.amount
+        return len(verdict.reasons), "tier_not_allowed" in verdict.reasons, short
+
+    return tuple(sorted(misses, key=distance))
+
+
 def load_promotions(path: str | os.PathLike[str] | None = None) -> PromotionBook:
     """Read and validate the promotions YAML file (default: `PROMOTIONS_FILE` or data/)."""
     source = Path(path or os.environ.get(PROMOTIONS_FILE_ENV) or DEFAULT_PROMOTIONS_FILE)

@@ -68,6 +68,62 @@ def describe(promo: Promotion) -> str:
     return f"{_LEADS[promo.kind]} {_display(promo)}: {_summary(promo)}. {_window(promo)}."
 
 
+def render_rules(promo: Promotion, compatible: Sequence[Promotion] = (), day: date | None = None) -> str:
+    """The rule of a promotion as the table states it, on any date, with what it still combines with.
+
+    `compatible` names what stays usable beside an exclusion ("không dùng kèm mã giảm giá, vẫn dùng
+    được FREESHIP và HOAN10"); a `day` after the end adds that the promotion is over.
+    """
+    window = _window(promo)
+    if day is not None and promo.end is not None and day > promo.end:
+        window += " (đã kết thúc)"
+    return f"{_LEADS[promo.kind]} {_display(promo)}: {_summary(promo, compatible)}. {window}."
+
+
+def render_window(promo: Promotion) -> str:
+    """When a promotion runs, as one sentence ("Flash Sale 12.12: áp dụng trong ngày 12/12/2026.")."""
+    window = _window(promo)
+    return f"{_display(promo)}: {window[:1].lower()}{window[1:]}."
+
+
+def render_depends(promos: Sequence[Promotion], missing_field: str) -> str:
+    """Which promotions still depend on one unknown order field."""
+    return f"{_join([_display(p) for p in promos])} còn tùy {FIELD_LABELS[missing_field]} của bạn."
+
+
+def render_refusal(promo: Promotion, order: Order, verdict: Verdict) -> str:
+    """A refusal that names the promotion, what it gives and each condition the order still needs."""
+    subject = "Bạn" if order.amount is None else f"Đơn {format_vnd(order.amount)}"
+    verb = "tham gia" if promo.kind == "campaign" else "dùng"
+    benefit = _benefit_phrase(promo)
+    label = f"{_NOUNS[promo.kind]} {_display(promo)}" + (f" ({benefit})" if benefit else "")
+    needs = _join(
+        [
+            _need_phrase(reason, promo, order)
+            for reason in verdict.reasons
+            if reason != "already_free_shipping"
+        ]
+    )
+    return f"{subject} chưa {verb} được {label}: cần {needs}."
+
+
+def render_conditional(promo: Promotion, order: Order, verdict: Verdict, method: str) -> str:
+    """The answer when only the payment method is unknown: what the order gets if paid by `method`."""
+    if not verdict.eligible:
+        return render_refusal(promo, order, verdict)
+    condition = f"Nếu thanh toán bằng {PAYMENT_LABELS[method]}"
+    subject = "bạn" if order.amount is None else f"đơn {format_vnd(order.amount)}"
+    label = f"{_NOUNS[promo.kind]} {_display(promo)}"
+    if promo.kind == "payment":
+        text = f"{condition}, {subject} {_benefit_result(promo, verdict)}."
+        otherwise = "Thanh toán bằng phương thức khác thì không được hoàn."
+    else:
+        text = f"{condition}, {subject} dùng được {label}: {_benefit_result(promo, verdict)}."
+        otherwise = f"Thanh toán bằng phương thức khác thì không dùng được {label}."
+    note = "; ".join(_extras(promo))
+    return f"{text} {otherwise}" + (f" Lưu ý: {note}." if note else "")
+
+
 def render_list(promos: Sequence[Promotion]) -> str:
     """Current promotions, one line each."""
     if not promos:
@@ -198,7 +254,7 @@ def _benefit_phrase(promo: Promotion) -> str:
     return f"giảm {value}{cap}"
 
 
-def _summary(promo: Promotion) -> str:
+def _summary(promo: Promotion, compatible: Sequence[Promotion] = ()) -> str:
     """Benefit, conditions, notes and limits as one clause list."""
     clause = _benefit_phrase(promo)
     conditions = []
@@ -213,15 +269,18 @@ def _summary(promo: Promotion) -> str:
         glue = ", " if "," in clause else " "
         clause = (clause + glue if clause else "") + ", ".join(conditions)
     parts = [clause] if clause else []
-    return "; ".join(parts + _extras(promo))
+    return "; ".join(parts + _extras(promo, compatible))
 
 
-def _extras(promo: Promotion) -> list[str]:
+def _extras(promo: Promotion, compatible: Sequence[Promotion] = ()) -> list[str]:
     """Notes, limits and stacking exclusions, as written by content staff."""
     extras = [text for text in (promo.notes, promo.limits) if text]
     if promo.excludes_groups:
         groups = _join([GROUP_LABELS[g] for g in promo.excludes_groups], "hoặc")
-        extras.append(f"không dùng kèm {groups}")
+        clause = f"không dùng kèm {groups}"
+        if compatible:
+            clause += f", vẫn dùng được {_join([_display(p) for p in compatible])}"
+        extras.append(clause)
     return extras
 
 
@@ -268,6 +327,21 @@ def _reason_phrase(reason: str, promo: Promotion, order: Order) -> str:
     if reason == "expired" and promo.end is not None:
         return f"chỉ áp dụng đến hết ngày {format_date(promo.end)}"
     return "chưa đáp ứng đủ điều kiện"
+
+
+def _need_phrase(reason: str, promo: Promotion, order: Order) -> str:
+    """A failed condition as what the order needs ("đơn từ 200.000đ", "hạng Bạc trở lên")."""
+    if reason == "below_min_order" and promo.min_order is not None:
+        return f"đơn từ {format_vnd(promo.min_order)}"
+    if reason == "tier_not_allowed" and promo.tiers is not None:
+        tier = canonical_tier(order.tier)
+        yours = f" (bạn đang ở hạng {tier})" if tier else ""
+        return f"{_tiers_phrase(promo.tiers)}{yours}"
+    if reason == "payment_not_allowed" and promo.payment_methods is not None:
+        return f"thanh toán bằng {_payments_phrase(promo.payment_methods)}"
+    if reason == "not_started" and promo.start is not None:
+        return f"chờ đến ngày {format_date(promo.start)}"
+    return "đáp ứng đủ điều kiện của chương trình"
 
 
 def _benefit_result(promo: Promotion, verdict: Verdict) -> str:

@@ -21,8 +21,10 @@ from actions.promotion_engine import (
     canonical_payment_method,
     canonical_tier,
     check_combination,
+    compatible_promotions,
     evaluate,
     load_promotions,
+    near_misses,
 )
 
 DAY = date(2026, 12, 1)  # every dated KB §9 promotion except Flash Sale is running
@@ -354,6 +356,72 @@ def test_applicable_best_benefit_first(
     result = applicable(book, make_order(**order))
     assert [(promo.code, verdict.benefit) for promo, verdict in result] == expected
     assert all(verdict.eligible for _, verdict in result)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        # Flash Sale excludes discount codes: FREESHIP and HOAN10 remain (KB §9)
+        ("FLASHSALE1212", ["FREESHIP", "HOAN10"]),
+        ("GIAM50K", ["FREESHIP", "HOAN10"]),
+        ("FREESHIP", ["GIAM50K", "GIAM10", "HOAN10", "SINHNHAT", "FLASHSALE1212"]),
+        ("HOAN10", ["GIAM50K", "GIAM10", "FREESHIP", "SINHNHAT", "FLASHSALE1212"]),
+    ],
+)
+def test_compatible_promotions(book: PromotionBook, code: str, expected: list[str]) -> None:
+    promo = book.get(code)
+    assert promo is not None
+    assert [p.code for p in compatible_promotions(book, promo)] == expected
+
+
+def test_compatible_promotions_need_overlapping_dates() -> None:
+    early = Promotion(code="EARLY", name="Early", kind="freeship", end=date(2026, 6, 30))
+    sale = Promotion(
+        code="SALE", name="Sale", kind="campaign", start=date(2026, 12, 12), end=date(2026, 12, 12)
+    )
+    late = Promotion(code="LATE", name="Late", kind="payment", percent=5, start=date(2026, 12, 1))
+    book = PromotionBook({p.code: p for p in (early, sale, late)})
+    assert [p.code for p in compatible_promotions(book, sale)] == ["LATE"]
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        # closest first: fewest failing conditions, a tier last, then the smallest amount missing
+        (
+            {"amount": 180_000, "payment": "senpay"},
+            [
+                ("HOAN10", ("below_min_order",)),
+                ("GIAM10", ("below_min_order",)),
+                ("GIAM50K", ("below_min_order",)),
+            ],
+        ),
+        (
+            {"amount": 450_000, "tier": "Đồng"},
+            [
+                ("GIAM50K", ("below_min_order",)),
+                ("GIAM10", ("tier_not_allowed",)),
+                ("FREESHIP", ("tier_not_allowed",)),
+                ("SINHNHAT", ("tier_not_allowed",)),
+            ],
+        ),
+        # Flash Sale (not started: a date cannot be met) is never a near miss
+        (
+            {"amount": 100_000, "tier": "Đồng", "payment": "momo"},
+            [
+                ("GIAM50K", ("below_min_order",)),
+                ("SINHNHAT", ("tier_not_allowed",)),
+                ("HOAN10", ("payment_not_allowed", "below_min_order")),
+                ("FREESHIP", ("tier_not_allowed", "below_min_order")),
+                ("GIAM10", ("tier_not_allowed", "below_min_order")),
+            ],
+        ),
+        ({"amount": 1_000_000, "tier": "Vàng", "payment": "senpay"}, []),
+    ],
+)
+def test_near_misses(book: PromotionBook, order: dict, expected: list) -> None:
+    result = near_misses(book, make_order(**order))
+    assert [(promo.code, verdict.reasons) for promo, verdict in result] == expected
 
 
 def test_loads_every_kb_promotion(book: PromotionBook) -> None:

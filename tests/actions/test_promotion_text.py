@@ -13,6 +13,7 @@ from actions.promotion_engine import (
     PromotionBook,
     active_promotions,
     check_combination,
+    compatible_promotions,
     evaluate,
     load_promotions,
 )
@@ -21,8 +22,13 @@ from actions.promotion_text import (
     describe,
     format_vnd,
     render_combination,
+    render_conditional,
+    render_depends,
     render_list,
+    render_refusal,
+    render_rules,
     render_verdict,
+    render_window,
 )
 
 DAY = date(2026, 12, 1)
@@ -353,3 +359,124 @@ def test_render_list_one_line_per_promotion(book: PromotionBook) -> None:
 
 def test_render_list_empty() -> None:
     assert render_list([]) == "Hiện SenMart chưa có chương trình khuyến mãi nào đang áp dụng ạ."
+
+
+FLASH_SALE_RULES = (
+    "Chương trình Flash Sale 12.12: giảm đến 50% sản phẩm chọn lọc, chỉ từ 0:00 đến 2:00 ngày 12/12/2026; "
+    "tối đa 2 sản phẩm Flash Sale mỗi khách; không dùng kèm mã giảm giá, vẫn dùng được FREESHIP và HOAN10. "
+    "Áp dụng trong ngày 12/12/2026."
+)
+
+
+@pytest.mark.parametrize("day", [date(2026, 11, 23), date(2026, 12, 12), None])
+def test_render_rules_of_flash_sale_name_what_still_combines(book: PromotionBook, day: date | None) -> None:
+    flash = promo_of(book, "FLASHSALE1212")
+    assert render_rules(flash, compatible_promotions(book, flash), day) == FLASH_SALE_RULES
+
+
+def test_render_rules_after_the_end(book: PromotionBook) -> None:
+    giam50k = promo_of(book, "GIAM50K")
+    assert render_rules(giam50k, compatible_promotions(book, giam50k), date(2027, 1, 5)) == (
+        "Mã giảm giá GIAM50K: giảm 50.000đ cho đơn từ 500.000đ; mỗi khách dùng 1 lần. "
+        "Áp dụng từ 01/11/2026 đến 31/12/2026 (đã kết thúc)."
+    )
+
+
+def test_render_rules_without_exclusions_is_the_description(book: PromotionBook) -> None:
+    for promo in book:
+        if not promo.excludes_groups:
+            assert render_rules(promo, compatible_promotions(book, promo), DAY) == describe(promo)
+
+
+@pytest.mark.parametrize(
+    ("code", "order", "text"),
+    [
+        (
+            "HOAN10",
+            Order(180_000, None, "senpay", DAY),
+            "Đơn 180.000đ chưa dùng được ưu đãi HOAN10 (hoàn 10% vào ví SenPay, tối đa 100.000đ): "
+            "cần đơn từ 200.000đ.",
+        ),
+        (
+            "GIAM50K",
+            Order(450_000, None, None, DAY),
+            "Đơn 450.000đ chưa dùng được mã GIAM50K (giảm 50.000đ): cần đơn từ 500.000đ.",
+        ),
+        (
+            "FREESHIP",
+            Order(200_000, "Đồng", None, DAY),
+            "Đơn 200.000đ chưa dùng được mã FREESHIP (giảm phí giao hàng tối đa 30.000đ): "
+            "cần hạng Bạc trở lên (bạn đang ở hạng Đồng).",
+        ),
+        (
+            "FREESHIP",
+            Order(None, "Đồng", None, DAY),
+            "Bạn chưa dùng được mã FREESHIP (giảm phí giao hàng tối đa 30.000đ): "
+            "cần hạng Bạc trở lên (bạn đang ở hạng Đồng).",
+        ),
+        (
+            "HOAN10",
+            Order(150_000, None, "momo", DAY),
+            "Đơn 150.000đ chưa dùng được ưu đãi HOAN10 (hoàn 10% vào ví SenPay, tối đa 100.000đ): "
+            "cần thanh toán bằng ví SenPay và đơn từ 200.000đ.",
+        ),
+        (
+            "FLASHSALE1212",
+            Order(None, None, None, DAY),
+            "Bạn chưa tham gia được chương trình Flash Sale 12.12: cần chờ đến ngày 12/12/2026.",
+        ),
+    ],
+)
+def test_render_refusal_names_the_code_and_what_is_needed(
+    book: PromotionBook, code: str, order: Order, text: str
+) -> None:
+    promo = promo_of(book, code)
+    verdict = evaluate(promo, order)
+    assert verdict.eligible is False
+    assert render_refusal(promo, order, verdict) == text
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (
+            700_000,
+            "Nếu thanh toán bằng ví SenPay, đơn 700.000đ được hoàn 70.000đ vào ví SenPay (10%). "
+            "Thanh toán bằng phương thức khác thì không được hoàn." + HOAN10_NOTE,
+        ),
+        (
+            2_000_000,
+            "Nếu thanh toán bằng ví SenPay, đơn 2.000.000đ được hoàn 100.000đ vào ví SenPay (mức tối đa). "
+            "Thanh toán bằng phương thức khác thì không được hoàn." + HOAN10_NOTE,
+        ),
+        (
+            180_000,
+            "Đơn 180.000đ chưa dùng được ưu đãi HOAN10 (hoàn 10% vào ví SenPay, tối đa 100.000đ): "
+            "cần đơn từ 200.000đ.",
+        ),
+    ],
+)
+def test_render_conditional(book: PromotionBook, amount: int, text: str) -> None:
+    hoan10 = promo_of(book, "HOAN10")
+    unknown_payment = Order(amount, None, None, DAY)
+    paid = evaluate(hoan10, Order(amount, None, "senpay", DAY))
+    assert render_conditional(hoan10, unknown_payment, paid, "senpay") == text
+
+
+def test_render_conditional_of_a_discount() -> None:
+    promo = Promotion(code="THE5", name="Thẻ", kind="discount", amount=20_000, payment_methods=("card",))
+    order = Order(300_000, None, None, DAY)
+    paid = evaluate(promo, Order(300_000, None, "card", DAY))
+    assert render_conditional(promo, order, paid, "card") == (
+        "Nếu thanh toán bằng thẻ Visa/Mastercard/JCB, đơn 300.000đ dùng được mã THE5: giảm 20.000đ, "
+        "tiền hàng còn 280.000đ. Thanh toán bằng phương thức khác thì không dùng được mã THE5."
+    )
+
+
+def test_render_window_and_depends(book: PromotionBook) -> None:
+    assert (
+        render_window(promo_of(book, "FLASHSALE1212")) == "Flash Sale 12.12: áp dụng trong ngày 12/12/2026."
+    )
+    assert render_window(promo_of(book, "SINHNHAT")) == "SINHNHAT: áp dụng thường xuyên."
+    promos = [promo_of(book, "GIAM10"), promo_of(book, "SINHNHAT")]
+    assert render_depends(promos, "tier") == "GIAM10 và SINHNHAT còn tùy hạng thành viên của bạn."

@@ -344,7 +344,7 @@ def test_get_started_postback_greets_with_a_button_template(system, graph):
         {"type": "postback", "title": "Khuyến mãi đang có", "payload": "Đang có mã khuyến mãi nào?"},
     ]
     [user] = user_events(system, psid)
-    assert user["text"] == "/greet" and user["parse_data"]["intent"]["name"] == "greet"
+    assert user["text"] == "/get_started" and user["parse_data"]["intent"]["name"] == "get_started"
 
     # the customer taps a button of the template: a postback without mid, de-duplicated by timestamp
     tap = messaging(psid, postback={"title": "Phí giao hàng", "payload": "Phí giao hàng bao nhiêu?"})
@@ -352,7 +352,7 @@ def test_get_started_postback_greets_with_a_button_template(system, graph):
     assert post(system, delivery([tap])).status_code == 200
     assert len(sent_to(graph, psid)) == 2
     assert "25.000đ" in replies(graph, psid)[1]
-    assert [e["text"] for e in user_events(system, psid)] == ["/greet", "Phí giao hàng bao nhiêu?"]
+    assert [e["text"] for e in user_events(system, psid)] == ["/get_started", "Phí giao hàng bao nhiêu?"]
 
 
 # -- bad input -------------------------------------------------------------------------------------------

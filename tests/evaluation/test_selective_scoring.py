@@ -103,3 +103,34 @@ def test_a_points_question_answered_by_the_calculation_is_right():
     ]
     counts = score(records, Thresholds(confidence=0.5))["answerable_test"]
     assert (counts.correct, counts.wrong) == (1, 1)
+
+
+def test_a_handoff_set_after_the_guard_is_kept_at_any_threshold():
+    from bot.nlu.selective import LabelVocabulary
+    from bot.nlu.text import Normalizer
+    from evaluation.selective import to_record
+
+    guard = {
+        "intent": "request_human",
+        "label": "request_human",
+        "intent_confidence": 0.25,
+        "margin": 0.01,
+        "confidence": 0.25,
+        "coverage": 0.8,
+        "known_ratio": 1.0,
+        "readable": True,
+        "decision": "clarify",
+    }
+    # AnswerGuard clarified, HumanRequestDetector then made it request_human
+    parse = {"intent": {"name": "request_human"}, "answer_guard": guard}
+    item = Item("ad đâu rồi", "human_request", DEV, "teencode", "x")
+    rec = to_record(item, parse, LabelVocabulary({}), Normalizer({}))
+    assert rec.override == "request_human" and outcome(rec, Thresholds())[0] == "handoff"
+    # a model without the guard: the final intent is the model's own, not an override
+    plain = to_record(
+        item,
+        {"text": "x", "intent": {"name": "request_human", "confidence": 0.9}},
+        LabelVocabulary({}),
+        Normalizer({}),
+    )
+    assert plain.override is None
