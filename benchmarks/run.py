@@ -309,32 +309,53 @@ def main() -> int:
         results["studio"] = {**studio_measure(model, full), "date": dt.date.today().isoformat()}
         print(f"[studio] {json.dumps(results['studio'], default=float)}", flush=True)
     saved.write_text(json.dumps(results, indent=2, default=float))
-    RESULTS.write_text(render(results), encoding="utf-8")
+    previous = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    RESULTS.write_text(render(results, previous), encoding="utf-8")
     print(f"Written {RESULTS}")
     return 0
 
 
-def render(r: Dict[str, Dict]) -> str:
+def previous_sections(text: str) -> Dict[str, str]:
+    """The `## …` sections of an earlier RESULTS.md by heading, so parts not measured in this run keep
+    their figures (each section says when it was measured)."""
+    sections: Dict[str, str] = {}
+    current = None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("## "):
+            current = line[3:].strip()
+            sections[current] = ""
+        if current is not None:
+            sections[current] += line
+    return sections
+
+
+def render(r: Dict[str, Dict], previous: str = "") -> str:
     """RESULTS.md text: every part measured so far (each with the date it was measured)."""
+    from benchmarks.selective_bench import render_selective
+
+    parts = [
+        ("Pipelines", "ours" in r and "default" in r, lambda: render_pipelines(r["ours"], r["default"])),
+        (
+            "Selective answering",
+            "selective" in r,
+            lambda: render_selective(r["selective"], r["selective"].get("date", "")),
+        ),
+        ("Handoff", "handoff" in r, lambda: render_handoff(r["handoff"])),
+        ("Channels", "channels" in r, lambda: render_channels(r["channels"])),
+        ("Scale", "scale" in r, lambda: render_scale(r["scale"])),
+        ("Content studio", "studio" in r, lambda: render_studio(r["studio"])),
+    ]
+    earlier = previous_sections(previous)
     sections = [
         f"# Benchmarks\n\nWritten by `make bench` ({Path(__file__).name}) on {dt.date.today().isoformat()}.\n"
         f"Machine: {machine()}.\n"
     ]
-    if "ours" in r and "default" in r:
-        sections.append(render_pipelines(r["ours"], r["default"]))
-    if "selective" in r:
-        from benchmarks.selective_bench import render_selective
-
-        sections.append(render_selective(r["selective"], r["selective"].get("date", "")))
-    if "handoff" in r:
-        sections.append(render_handoff(r["handoff"]))
-    if "channels" in r:
-        sections.append(render_channels(r["channels"]))
-    if "scale" in r:
-        sections.append(render_scale(r["scale"]))
-    if "studio" in r:
-        sections.append(render_studio(r["studio"]))
-    return "\n".join(sections)
+    for title, measured, draw in parts:
+        if measured:
+            sections.append(draw())
+        else:
+            sections += [text for heading, text in earlier.items() if heading.startswith(title)]
+    return "\n".join(section.rstrip("\n") + "\n" for section in sections)
 
 
 def measured_on(part: Dict) -> str:
