@@ -53,6 +53,9 @@ OPEN, ASSIGNED, OUT_OF_SCOPE, IGNORED = "open", "assigned", "out_of_scope", "ign
 STATUSES = (OPEN, ASSIGNED, OUT_OF_SCOPE, IGNORED)
 SOURCE_LOW_CONFIDENCE, SOURCE_HANDOFF = "low_confidence", "handoff"
 FALLBACK_INTENT = "nlu_fallback"
+# the bot answered no fact: it asked again, or said SenMart has no information for this (a knowledge gap
+# content staff may fill with a topic, or mark out of scope)
+UNANSWERED_INTENTS = frozenset({FALLBACK_INTENT, "out_of_scope"})
 ANSWER_GUARD = "answer_guard"  # the block bot/nlu/answer_guard.py adds to every parse
 OPENING_MESSAGES = 3
 MAX_ITEMS_PER_STATUS = 5000
@@ -219,7 +222,8 @@ def config_thresholds(config_file: Optional[Path] = None) -> Thresholds:
 
 
 def is_unclear(parse_data: Any, thresholds: Optional[Thresholds] = None) -> bool:
-    """The bot was unsure: `nlu_fallback`, or AnswerGuard decided to ask again (`answer_guard.decision`
+    """The bot was unsure: `nlu_fallback` or `out_of_scope` (no fact answered), or AnswerGuard decided to
+    ask again (`answer_guard.decision`
     is `clarify`, whatever its `reasons`: unknown words, low confidence, a topic whose examples do not
     cover the message).
 
@@ -232,7 +236,7 @@ def is_unclear(parse_data: Any, thresholds: Optional[Thresholds] = None) -> bool
     intent = parse_data.get("intent")
     if not isinstance(intent, Mapping) or not isinstance(intent.get("name"), str):
         return False
-    if intent["name"] == FALLBACK_INTENT:
+    if intent["name"] in UNANSWERED_INTENTS:
         return True
     guard = parse_data.get(ANSWER_GUARD)
     if isinstance(guard, Mapping) and isinstance(guard.get("decision"), str):

@@ -20,16 +20,20 @@ DEFAULT_TEENCODE_FILE = PROJECT_ROOT / "data" / "teencode.yml"
 NORMALIZED_TEXT = "normalized_text"
 
 _TAG = re.compile(r"<[^<>]{0,200}>")
+# a pasted <script>/<style> element: its content is code, not what the customer asks (bounded: linear)
+_CODE_ELEMENT = re.compile(r"<(script|style)\b[^<>]{0,200}>[^<]{0,5000}</\1\s*>", re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def clean_text(text: Optional[Text]) -> Text:
-    """NFC-normalise, drop HTML tags, entities and invisible characters, collapse spaces."""
+    """NFC-normalise, drop HTML tags (and script/style code), entities and invisible characters, collapse
+    spaces."""
     if not text:
         return ""
     text = unicodedata.normalize("NFC", text)
+    text = _CODE_ELEMENT.sub(" ", text)
     text = _TAG.sub(" ", text)
     text = html.unescape(text)
     text = _INVISIBLE.sub("", text)

@@ -37,9 +37,20 @@ def test_fold(text, expected):
 
 def test_clean_text_nfc_html_spaces():
     nfd = unicodedata.normalize("NFD", "phí ship")
-    assert (
-        clean_text(f"  <b>{nfd}</b>\u200b   bao nhiêu &amp; <script>x</script> ") == "phí ship bao nhiêu & x"
-    )
+    assert clean_text(f"  <b>{nfd}</b>\u200b   bao nhiêu &amp; <i>x</i> ") == "phí ship bao nhiêu & x"
+
+
+def test_clean_text_drops_pasted_code():
+    # the content of <script>/<style> is code, not the question; a tag alone just goes
+    assert clean_text("<script>alert('x')</script> phí ship bao nhiêu?") == "phí ship bao nhiêu?"
+    assert clean_text("<STYLE type='x'>p{color:red}</Style>đổi trả") == "đổi trả"
+    assert clean_text("<script>không đóng thẻ") == "không đóng thẻ"
+
+
+def test_clean_text_on_many_unclosed_scripts():
+    # bounded patterns: each "<script" start scans at most 5,000 characters (no timing asserted here)
+    text = "<script>" + "a" * 4000 + " <script>" * 2000
+    assert clean_text(text) == "a" * 4000
 
 
 def test_clean_text_empty():

@@ -213,7 +213,8 @@ def test_inbox_message_assigned_trained_published_and_rolled_back(system, driver
         return next((item for item in items if item["text"] == MISSED), None)
 
     item = wait_for(inbox_item, timeout=30)
-    assert item["guesses"][0]["intent"] == "faq/redeem_points"
+    # the bot's best guess was not the topic the message belongs to: that is why it is in the inbox
+    assert item["guesses"] and item["guesses"][0]["intent"] != "faq/vat_invoice"
     assigned = studio(system, "POST", f"/inbox/{item['id']}/assign", json={"topic": "vat_invoice"})
     assert assigned.status_code == 200, assigned.text
     assert MISSED in studio(system, "GET", "/topics/vat_invoice").json()["examples"]

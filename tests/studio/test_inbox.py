@@ -171,6 +171,8 @@ def test_unclear_follows_answer_guard_and_config_thresholds(tmp_path):
     assert is_unclear(guarded(parse("greet", 0.99), "clarify", ["coverage"]))
     assert not is_unclear(guarded(parse("faq", 1.0, faq=[("faq/redeem_points", 0.17)]), "answer"))
     assert is_unclear(guarded(parse("nlu_fallback", 0.6), "clarify", ["intent_confidence"]))
+    # a refusal ("SenMart chưa có thông tin…") answered no fact: a knowledge gap for the inbox
+    assert is_unclear(guarded(parse("out_of_scope", 0.99), "answer"))
     # without the block (a model trained before AnswerGuard): the old rule at its intent threshold
     assert is_unclear(parse("greet", 0.65), Thresholds(intent_confidence=0.7))
     assert not is_unclear(parse("greet", 0.65), Thresholds(intent_confidence=0.6))

@@ -348,7 +348,8 @@ def bad_content(tmp_path):
     faq = content / "data" / "nlu" / "faq"
     moved = move_examples(faq, "shipping_fee", "delivery_time", keep=2)
     moved += move_examples(faq, "refund_time", "return_policy", keep=2)
-    assert len(moved) == 30
+    # all but two examples of two topics: far more than a real edit would move
+    assert len(moved) >= 30
     return content, moved
 
 
