@@ -13,6 +13,8 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.shared.exceptions import ConnectionException
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.redis_client import async_client
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_STREAM = "senmart:events"
@@ -34,7 +36,7 @@ class RedisStreamEventBroker(EventBroker):
         self.url = url
         self.stream = stream
         self.maxlen = int(maxlen)
-        self._client = aioredis.from_url(url)
+        self._client = async_client(url)
         self._queue: "asyncio.Queue[Dict[Text, Any]]" = asyncio.Queue()
         self._writer: Optional[asyncio.Task] = None
 

@@ -56,6 +56,8 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import DEFAULT_SOCKET_TIMEOUT_IN_SECONDS, LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.redis_client import async_client
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_LOCK_TTL_SECONDS = 30.0
@@ -236,9 +238,9 @@ class AtomicRedisLockStore(LockStore):
 
         host = str(host or "localhost")
         if re.match(r"^(redis|rediss|unix)://", host):
-            self.red = aioredis.Redis.from_url(host, socket_timeout=self.socket_timeout)
+            self.red = async_client(host, socket_timeout=self.socket_timeout)
         else:
-            self.red = aioredis.Redis(
+            self.red = async_client(
                 host=host,
                 port=int(port),
                 db=int(db),

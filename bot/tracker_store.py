@@ -40,7 +40,6 @@ import json
 import logging
 from typing import Any, Dict, Iterable, List, Optional, Text
 
-import redis.asyncio as aioredis
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME, SESSION_START_METADATA_SLOT
 from rasa.shared.core.domain import Domain
@@ -54,6 +53,8 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.redis_client import async_client
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
     ) -> None:
         """Options as Rasa's RedisTrackerStore (endpoints.yml `url` is the host)."""
         host = kwargs.pop("url", None) or host
-        self.red = aioredis.Redis(
+        self.red = async_client(
             host=str(host or "localhost"),
             port=int(port),
             db=int(db or 0),

@@ -132,11 +132,9 @@ def create_app(
     async def connect(app: Sanic, _loop) -> None:
         """Create the Redis client and the relay inside the server's event loop."""
         if app.ctx.store is None:
-            import redis.asyncio as aioredis
+            from bot.redis_client import async_client
 
-            client = aioredis.Redis.from_url(
-                settings.redis_url, decode_responses=True, health_check_interval=30
-            )
+            client = async_client(settings.redis_url, decode_responses=True)
             app.ctx.store = TicketStore(client, hours, settings.lease_seconds, settings.retention_seconds)
             app.ctx.owns_redis = True
         if app.ctx.relay is None:

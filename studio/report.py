@@ -27,6 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
 
+from bot.redis_client import async_client
 from handoff.ticket_rules import REASONS
 from studio.inbox import Inbox
 from studio.settings import StudioSettings
@@ -475,9 +476,7 @@ def render_html(report: Mapping[Text, Any]) -> Text:
 
 # -- command line ---------------------------------------------------------------------------------------
 async def _daily_from_redis(url: Text, days: int, tz) -> Optional[List[Dict[Text, Any]]]:
-    import redis.asyncio as aioredis
-
-    client = aioredis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=3)
+    client = async_client(url, decode_responses=True, socket_connect_timeout=3)
     try:
         return await Inbox(client, tz=tz).daily(days)
     except Exception as problem:  # Redis down or unreachable: the report still shows the evaluation

@@ -24,6 +24,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.guard import never_silent
 from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
+from bot.redis_client import async_client
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ class MessengerStore:
     def redis(self) -> aioredis.Redis:
         """The client, created on first use inside the server's event loop."""
         if self._redis is None:
-            self._redis = aioredis.from_url(
+            self._redis = async_client(
                 self.redis_url, socket_timeout=3, socket_connect_timeout=3, decode_responses=True
             )
         return self._redis

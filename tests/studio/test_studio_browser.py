@@ -124,7 +124,9 @@ def seed_conversations(service) -> None:
         user_event("cust-4", "đơn SM12345678 trừ tiền 2 lần", "inform", 0.93, [("inform", 0.93)]),
         user_event("cust-5", "chào shop", "greet", 0.99, [("greet", 0.99)]),
     ]
-    # the response selector names the FAQ topic of an `faq` guess
+    # as the bot parses it: AnswerGuard (bot/nlu/answer_guard.py) was unsure and asked again; the
+    # response selector names the FAQ topic of the `faq` guess
+    events[0]["parse_data"]["answer_guard"] = {"decision": "clarify", "reasons": ["coverage"]}
     events[0]["parse_data"]["response_selector"] = {
         "faq": {
             "ranking": [

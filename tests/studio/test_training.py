@@ -436,7 +436,7 @@ def test_a_bad_edit_is_refused_and_the_live_model_stays(redis_server, bad_conten
     ]
     assert any(c and c["after"] > c["before"] for c in worse), result["confusions_changed"]
     # the moved examples are "new" (label changed) and the new model learned them
-    assert result["new_examples"]["n"] == len(moved) == 30
+    assert result["new_examples"]["n"] == len(moved)
     assert result["new_examples"]["accuracy"] >= 0.9
 
     # nothing published: same current, no new model kept, the live model's evaluation cached
