@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Text
 
 from handoff.hours import AgentHours
-from handoff.log_privacy import EMAIL_PATTERN, mask_email, mask_phone
+from handoff.log_privacy import EMAIL_PATTERN, mask_email, mask_personal, mask_phone
 
 WAITING, CLAIMED, RESOLVED, CLOSED = "waiting", "claimed", "resolved", "closed"
 STATUS_LABELS = {
@@ -124,15 +124,27 @@ def contact_digests(customer: Mapping[Text, Any], secret: bytes = b"") -> List[T
     return sorted(digests)
 
 
+def _is_phone_key(key: Text) -> bool:
+    return key in PHONE_KEYS or "phone" in key.lower()
+
+
+def _is_email_key(key: Text) -> bool:
+    return key in EMAIL_KEYS or "email" in key.lower()
+
+
 def mask_customer(customer: Mapping[Text, Any]) -> Dict[Text, Any]:
-    """The customer's slots with phone and e-mail masked (agents see `09******78`)."""
+    """The customer's slots with phones, e-mails (any key naming them: `phone`, `customer_phone`, …) and
+    numbers in free text masked (agents see `09******78`)."""
     masked = dict(customer)
-    for key in PHONE_KEYS:
-        if masked.get(key) and "*" not in str(masked[key]):
-            masked[key] = mask_phone(str(masked[key]))
-    for key in EMAIL_KEYS:
-        if masked.get(key) and "*" not in str(masked[key]):
-            masked[key] = mask_email(str(masked[key]))
+    for key, value in customer.items():
+        if not value or not isinstance(value, str) or "*" in value:
+            continue
+        if _is_phone_key(key):
+            masked[key] = mask_phone(value)
+        elif _is_email_key(key):
+            masked[key] = mask_email(value)
+        else:
+            masked[key] = mask_personal(value)
     return masked
 
 

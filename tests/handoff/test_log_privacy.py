@@ -93,3 +93,45 @@ def test_service_logging_config_filters_every_handler():
     err = done.stderr
     assert "09******78" in err and "a***@c.vn" in err and "l***@gmail.com" in err
     assert "0912345678" not in err and "a.b@c.vn" not in err and "lan@gmail.com" not in err
+
+
+@pytest.mark.parametrize(
+    "raw, masked",
+    [
+        ("gọi mình số (091) 234 5678 nhé", "gọi mình số 09******78 nhé"),
+        ("CCCD 012345678901 của tôi", "CCCD **********01 của tôi"),
+        ("thẻ 4111 1111 1111 1111 bị trừ tiền", "thẻ **************11 bị trừ tiền"),
+        ("stk 1903-6612-3456 techcombank", "stk **********56 techcombank"),
+        ("mã OTP là 483920 nè", "mã OTP là ****** nè"),
+        ("ma xac thuc: 1234", "ma xac thuc: ****"),
+        ("đơn SM12345678 bị trừ 12.500.000đ", "đơn SM******** bị trừ 12.500.000đ"),
+    ],
+)
+def test_mask_customer_text_covers_ids_cards_and_codes(raw, masked):
+    from handoff.log_privacy import mask_customer_text
+
+    assert mask_customer_text(raw) == masked
+
+
+@pytest.mark.parametrize("run", ["a" * 20000, "a." * 10000, "a@" * 10000, "%40" * 7000])
+def test_long_hostile_runs_are_clipped_before_masking(run):
+    """A log line is cut to MAX_LOG_CHARS before the patterns run (the patterns themselves are bounded;
+    their cost on such runs is measured by `make abuse`)."""
+    from handoff.log_privacy import MAX_LOG_CHARS
+
+    masked = mask_text(run)
+    assert masked.endswith(f"… [{len(run) - MAX_LOG_CHARS} ký tự bị cắt]")
+    assert len(masked) <= MAX_LOG_CHARS + len(f"… [{len(run)} ký tự bị cắt]")
+
+
+def test_customer_slots_mask_every_phone_and_email_key():
+    from handoff.ticket_rules import mask_customer
+
+    masked = mask_customer(
+        {"customer_phone": "0912345678", "customer_email": "lan@gmail.com", "note": "CCCD 012345678901"}
+    )
+    assert masked == {
+        "customer_phone": "09******78",
+        "customer_email": "l***@gmail.com",
+        "note": "CCCD **********01",
+    }
