@@ -12,7 +12,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-LONG_MESSAGE_CHARS = 1000
 FAQ_DIR = Path(__file__).resolve().parents[1] / "data" / "nlu" / "faq"
 _TAG = re.compile(r"<[^<>]*>")
 _WORD = re.compile(r"\w", re.UNICODE)
@@ -28,11 +27,15 @@ INTENT_SUGGESTIONS = {
 HUMAN_BUTTON = {"title": "Gặp nhân viên", "payload": "/request_human"}
 
 
-def fallback_reason(text: Text) -> Text:
-    """empty (nothing readable), too_long, or not_understood."""
-    if not _WORD.search(_TAG.sub(" ", text or "")):
+def fallback_reason(latest_message: Dict[Text, Any]) -> Text:
+    """empty (nothing readable), too_long, or not_understood.
+
+    `too_long` is the NLU's verdict (the `inbound` block of the parse, bot/nlu/inbound.py: the message
+    was longer than the classifiers read), so the length rule lives in one place."""
+    text = latest_message.get("text") or ""
+    if not _WORD.search(_TAG.sub(" ", text)):
         return "empty"
-    if len(text) > LONG_MESSAGE_CHARS:
+    if (latest_message.get("inbound") or {}).get("clipped"):
         return "too_long"
     return "not_understood"
 
@@ -69,7 +72,7 @@ class ActionHandleFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         """empty / too_long / the first miss's reply / handoff (second miss in a row)."""
-        reason = fallback_reason(tracker.latest_message.get("text") or "")
+        reason = fallback_reason(tracker.latest_message)
         if reason == "not_understood":
             intent = (tracker.latest_message.get("intent") or {}).get("name")
             reason = miss_reason(intent, previous_user_intent(tracker))

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Text
 
 import requests
 
+from bot.nlu.inbound import MAX_REQUEST_BYTES
 from bot.settings import PROJECT_ROOT, RedisTarget, Settings
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ class System:
         self.service_token = settings.handoff_service_token or secrets.token_hex(16)
         # content staff's studio token (STUDIO_TOKENS=name:token,… in production)
         self.studio_token = settings.studio_token or secrets.token_hex(16)
+        self.action_server_token = settings.action_server_token or secrets.token_hex(16)
 
     @property
     def rasa_url(self) -> Text:
@@ -181,6 +183,10 @@ class System:
         env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{self.settings.action_port}/webhook"
         env["RASA_URL"] = self.rasa_url
         env["RASA_AUTH_TOKEN"] = self.rasa_auth_token
+        env["ACTION_SERVER_TOKEN"] = self.action_server_token
+        # one bound on a request body for Rasa's Sanic (REST webhook, Messenger); socket.io frames and the
+        # text the NLU reads have their own (bot/nlu/inbound.py)
+        env.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
         env["HANDOFF_URL"] = self.handoff_url
         env["HANDOFF_PORT"] = str(self.settings.handoff_port)
         env["HANDOFF_ADMIN_TOKEN"] = self.admin_token
@@ -249,7 +255,8 @@ class System:
     def start_action_server(self) -> Process:
         """rasa run actions on the action port."""
         port = self.settings.action_port
-        command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+        command = [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(port)]
+        command += ["--host", "127.0.0.1"]
         process = Process("actions", command, self.log_dir / "actions.log", self.env())
         self.processes.append(process)
         url = f"http://127.0.0.1:{port}/health"
@@ -273,6 +280,8 @@ class System:
             str(self.settings.model_path),
             "--port",
             str(port),
+            "--interface",
+            self.settings.rasa_host,
             "--endpoints",
             self.settings.endpoints_file,
             "--credentials",

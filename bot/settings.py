@@ -61,6 +61,11 @@ class Settings:
     handoff_admin_token: Optional[Text] = None
     handoff_service_token: Optional[Text] = None
     studio_token: Optional[Text] = None
+    # Rasa's bearer token on the action server (bot/action_server.py)
+    action_server_token: Optional[Text] = None
+    # the interface Rasa listens on: 127.0.0.1 (only this machine; put nginx or the like in front to
+    # publish the channels), 0.0.0.0 to listen on every interface. The action server is always local.
+    rasa_host: Text = "127.0.0.1"
     # Rasa worker processes (Sanic workers on one port, sharing Redis); default: one per core
     rasa_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     lock_ttl_seconds: float = 30.0
@@ -85,6 +90,8 @@ class Settings:
             handoff_admin_token=env.get("HANDOFF_ADMIN_TOKEN") or None,
             handoff_service_token=env.get("HANDOFF_SERVICE_TOKEN") or None,
             studio_token=env.get("STUDIO_TOKEN") or None,
+            action_server_token=env.get("ACTION_SERVER_TOKEN") or None,
+            rasa_host=env.get("RASA_HOST") or "127.0.0.1",
             rasa_workers=max(1, int(env.get("RASA_WORKERS") or os.cpu_count() or 1)),
             lock_ttl_seconds=float(env.get("LOCK_TTL_SECONDS") or 30),
         )

@@ -24,6 +24,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.guard import never_silent
 from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
+from bot.channels.payloads import vouch
 from bot.redis_client import async_client
 
 logger = logging.getLogger(__name__)
@@ -536,6 +537,7 @@ class MessengerChannel(InputChannel):
         mid: Text,
     ) -> None:
         """Turn the event into a Rasa message (text, quick reply, postback) or log an attachment."""
+        quick_reply: Dict[Text, Any] = {}
         if kind == "postback":
             postback = event["postback"]
             text = payload_text(postback.get("payload") or postback.get("title"))
@@ -556,9 +558,12 @@ class MessengerChannel(InputChannel):
             logger.info("Messenger %s %s without a payload ignored.", kind, mid)
             return
         output = MessengerOutput(self.client, self.store)
-        await guarded(
-            UserMessage(text, output, sender_id, input_channel=self.name(), message_id=mid, metadata=metadata)
+        user_message = UserMessage(
+            text, output, sender_id, input_channel=self.name(), message_id=mid, metadata=metadata
         )
+        # a postback or quick reply is a press of a button this page sent (the webhook is signed)
+        await vouch(user_message, from_button=kind == "postback" or bool(quick_reply.get("payload")))
+        await guarded(user_message)
 
     async def _log_attachments(
         self,

@@ -9,11 +9,12 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint
 
 from bot.channels.guard import never_silent
+from bot.channels.payloads import vouched
 
 
 class RestChannel(RestInput):
-    """Rasa's REST channel (same name and URL) with the never-silent guard."""
+    """Rasa's REST channel (same name and URL) with the never-silent guard and the payload check."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Rasa's blueprint around a guarded message handler."""
-        return super().blueprint(never_silent(on_new_message))
+        return super().blueprint(never_silent(vouched(on_new_message)))

@@ -13,6 +13,8 @@ from sanic import Blueprint
 from socketio import AsyncRedisManager
 
 from bot.channels.guard import never_silent
+from bot.channels.payloads import vouched
+from bot.nlu.inbound import MAX_REQUEST_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -89,13 +91,15 @@ class SocketIOChannel(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Rasa's blueprint; the user-message handler is replaced to use our output channel."""
-        guarded = never_silent(on_new_message)
+        guarded = never_silent(vouched(on_new_message))
         blueprint = super().blueprint(guarded)
         sio = self.sio
         # Rasa creates the server with cors_allowed_origins=[] (every Origin accepted, no CORS headers);
         # engineio reads this attribute per request: unlisted Origins get 400, listed ones CORS headers.
         # None = same origin only (engineio's default), never "accept all".
         sio.eio.cors_allowed_origins = self.cors_allowed_origins or None
+        # engineio accepts 1 MB frames by default; a customer message is a few KB (bot/nlu/inbound.py)
+        sio.eio.max_http_buffer_size = MAX_REQUEST_BYTES
         origins = " ".join(self.cors_allowed_origins) or "its own origin only"
         logger.info("socket.io accepts browser connections from %s", origins)
         if self.redis_url:

@@ -30,11 +30,13 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.inbound import INBOUND
 from bot.nlu.selective import (
     CLARIFY,
     FALLBACK_INTENT,
     LabelVocabulary,
     Thresholds,
+    inbound_reasons,
     reasons_to_clarify,
     signals_of,
 )
@@ -129,7 +131,9 @@ class AnswerGuard(GraphComponent, IntentClassifier):
                 "response_selector": message.get("response_selector"),
             }
             signals = signals_of(parse, self.vocabulary, self.normalizer)
-            reasons = reasons_to_clarify(signals, self.thresholds)
+            reasons = reasons_to_clarify(signals, self.thresholds) + inbound_reasons(
+                message.get(INBOUND), signals.intent
+            )
             message.set(
                 ANSWER_GUARD,
                 {**signals.as_dict(), "decision": CLARIFY if reasons else "answer", "reasons": reasons},

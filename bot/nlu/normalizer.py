@@ -8,9 +8,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import INTENT, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.inbound import INBOUND, bounded
 
 # re-exported: the NLU components import them from here
 from bot.nlu.text import (  # noqa: F401
@@ -68,6 +70,9 @@ class VietnameseNormalizer(GraphComponent):
             if text is None:
                 continue
             cleaned = clean_text(text)
+            if not message.get(INTENT):  # a customer message, not a training example
+                cleaned, facts = bounded(cleaned, message.get(METADATA))
+                message.set(INBOUND, facts, add_to_output=True)
             message.set(TEXT, cleaned)
             message.set(NORMALIZED_TEXT, self.normalizer.normalize(cleaned))
         return messages

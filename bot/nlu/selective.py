@@ -200,6 +200,18 @@ def reasons_to_clarify(signals: Signals, thresholds: Thresholds) -> List[Text]:
     return reasons
 
 
+def inbound_reasons(inbound: Any, intent: Optional[Text]) -> List[Text]:
+    """Reasons from how the message arrived (bot/nlu/inbound.py): too long to read whole, or a typed
+    `/payload` no button offered. A complaint or a request for a person still goes to a person."""
+    if not isinstance(inbound, dict) or intent in SAFE_INTENTS:
+        return []
+    return [
+        reason
+        for reason, key in (("too_long", "clipped"), ("typed_payload", "typed_payload"))
+        if inbound.get(key)
+    ]
+
+
 def decide(signals: Signals, thresholds: Thresholds) -> Text:
     """`answer` or `clarify`."""
     return CLARIFY if reasons_to_clarify(signals, thresholds) else ANSWER

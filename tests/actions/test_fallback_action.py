@@ -9,20 +9,23 @@ from actions.fallback import ActionClarify, ActionHandleFallback, fallback_reaso
 
 
 @pytest.mark.parametrize(
-    "text, reason",
+    "text, clipped, reason",
     [
-        ("", "empty"),
-        ("   ", "empty"),
-        ("😀😀😀", "empty"),
-        ("???!!!", "empty"),
-        ("<b></b>", "empty"),
-        ("xyz qwrt", "not_understood"),
-        ("a" * 5000, "too_long"),
-        ("<script>alert(1)</script>", "not_understood"),
+        ("", False, "empty"),
+        ("   ", False, "empty"),
+        ("😀😀😀", False, "empty"),
+        ("???!!!", False, "empty"),
+        ("<b></b>", False, "empty"),
+        ("xyz qwrt", False, "not_understood"),
+        # the NLU read only part of it (bot/nlu/inbound.py): the action follows its verdict
+        ("a" * 5000, True, "too_long"),
+        ("a" * 5000, False, "not_understood"),
+        ("<script>alert(1)</script>", False, "not_understood"),
     ],
 )
-def test_reason(text, reason):
-    assert fallback_reason(text) == reason
+def test_reason(text, clipped, reason):
+    latest = {"text": text, "inbound": {"chars": len(text), "clipped": clipped, "typed_payload": False}}
+    assert fallback_reason(latest) == reason
 
 
 def user(text, intent):
