@@ -41,7 +41,9 @@ async def earlier_events(sender_id: str, count: int) -> List[Dict[str, Any]]:
         params["token"] = settings.rasa_token()
     async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
         async with session.get(url, params=params) as resp:
-            resp.raise_for_status()
+            # not raise_for_status(): its error carries the URL, and the URL carries Rasa's token
+            if resp.status != 200:
+                raise ValueError(f"Rasa's tracker API answered HTTP {resp.status}")
             body = await resp.json()
     return list(body.get("events") or [])[:count]
 
@@ -56,9 +58,11 @@ async def whole_conversation(tracker: Tracker) -> List[Dict[str, Any]]:
     try:
         return await earlier_events(tracker.sender_id, start) + events
     except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as problem:
+        # the kind of error and, for our own ValueError, its text: never an aiohttp error's URL (token=…)
+        detail = str(problem) if type(problem) is ValueError else type(problem).__name__
         logger.error(
-            "Earlier messages of %s unavailable (%r): transcript starts at the window",
+            "Earlier messages of %s unavailable (%s): transcript starts at the window",
             tracker.sender_id,
-            problem,
+            detail,
         )
         return events

@@ -36,7 +36,7 @@ from studio.inbox import (
 
 logger = logging.getLogger(__name__)
 
-TOPIC_NAME = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
+TOPIC_NAME = re.compile(r"\A[a-z][a-z0-9_]{1,49}\Z")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 STATUS_LABELS = {

@@ -26,7 +26,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 from bot.nlu.text import TeencodeFile, fold
 from studio.settings import StudioSettings
 
-TOPIC_NAME = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
+TOPIC_NAME = re.compile(r"\A[a-z][a-z0-9_]{1,49}\Z")
 MIN_EXAMPLES = 12
 MAX_ANSWER_CHARS = 2000
 MAX_EXAMPLE_CHARS = 300

@@ -16,7 +16,7 @@ from studio.content import Conflict, ContentError, FaqContent, NotFound
 from studio.promotions import PromotionTable
 
 HISTORY_KEY = "senmart:studio:history"
-ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+ENTRY_ID = re.compile(r"\A\d{1,20}-\d{1,20}\Z")
 MAX_ENTRIES = 10_000
 KINDS = ("topic", "promotion", "inbox", "model")
 UNDO_CONFLICT = "Nội dung đã thay đổi sau lần sửa này nên không hoàn tác được. Vui lòng xem bản hiện tại."

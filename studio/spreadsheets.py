@@ -57,6 +57,30 @@ def _error(row: int, column: Text, message: Text) -> Dict[Text, Any]:
 
 
 # -- sheets as rows ---------------------------------------------------------------------------------
+# an import reads at most this much: a 5 KB XLSX can declare a cell at XFD1048576 (a million rows of
+# 16,384 columns) and a CSV can hold any number of rows
+MAX_ROWS = 5000
+MAX_COLUMNS = 20
+# a cell starting with one of these is a formula to Excel and LibreOffice (CSV injection): exported with
+# a leading apostrophe, which an import of our own file removes again
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value safe to open in a spreadsheet: text that would start a formula gets a leading `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _from_csv_cell(value: Text) -> Text:
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
+
+def _too_big() -> ValueError:
+    return ValueError(f"Tệp quá lớn: tối đa {MAX_ROWS} dòng và {MAX_COLUMNS} cột.")
+
+
 def write_sheet(columns: Sequence[Text], rows: Sequence[Sequence[Any]], fmt: Text, title: Text) -> bytes:
     """A header row and data rows as an XLSX workbook or a UTF-8 CSV (with BOM, for Excel)."""
     if fmt == "csv":
@@ -64,7 +88,7 @@ def write_sheet(columns: Sequence[Text], rows: Sequence[Sequence[Any]], fmt: Tex
         writer = csv.writer(buffer)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(["" if value is None else value for value in row])
+            writer.writerow([csv_cell(value) for value in row])
         return buffer.getvalue().encode("utf-8-sig")
     workbook = Workbook()
     sheet = workbook.active
@@ -92,15 +116,29 @@ def read_sheet(data: bytes, fmt: Text) -> List[List[Any]]:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ValueError("Tệp CSV phải dùng bảng mã UTF-8.") from None
-        return [row for row in csv.reader(io.StringIO(text, newline=""))]
+        rows = []
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if len(rows) >= MAX_ROWS + 1 or len(row) > MAX_COLUMNS:
+                raise _too_big()
+            rows.append([_from_csv_cell(cell) for cell in row])
+        return rows
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise ValueError("Không đọc được tệp Excel (.xlsx). Vui lòng kiểm tra lại tệp.") from None
     sheet = workbook.worksheets[0]
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    # bounded: the sheet's declared size is the file's word, not a fact
+    rows = [
+        list(row) for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS + 1)
+    ]
     workbook.close()
-    return rows
+    while rows and all(value is None or value == "" for value in rows[-1]):
+        rows.pop()
+    if len(rows) > MAX_ROWS + 1 or any(
+        len(row) > MAX_COLUMNS and row[MAX_COLUMNS] not in (None, "") for row in rows
+    ):
+        raise _too_big()
+    return [row[:MAX_COLUMNS] for row in rows]
 
 
 def _cell_text(value: Any) -> Text:
