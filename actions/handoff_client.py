@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Dict, Optional
 
@@ -19,11 +20,13 @@ class HandoffUnavailable(RuntimeError):
 
 async def _request(method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
     """JSON request; None on 404; HandoffUnavailable on any other failure."""
-    headers = {"Authorization": f"Bearer {settings.handoff_token()}"}
+    headers = {"Authorization": f"Bearer {settings.handoff_token()}", "Content-Type": "application/json"}
+    # UTF-8, not aiohttp's ASCII escapes: a Vietnamese letter is 2-3 bytes instead of 6-12
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
     try:
         async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
             async with session.request(
-                method, settings.handoff_url() + path, json=body, headers=headers
+                method, settings.handoff_url() + path, data=data, headers=headers
             ) as resp:
                 if resp.status == 404:
                     return None

@@ -35,6 +35,12 @@ class RedisTarget:
         auth = f":{self.password}@" if self.password else ""
         return f"redis://{auth}{self.host}:{self.port}/{self.db}"
 
+    @property
+    def safe_url(self) -> Text:
+        """The URL to show or log: the password replaced by `***`."""
+        auth = ":***@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/{self.db}"
+
     def env(self) -> Dict[Text, Text]:
         """Variables endpoints.yml expands for Rasa's Redis tracker and lock stores."""
         return {

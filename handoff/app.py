@@ -44,7 +44,9 @@ from studio.web import STUDIO_API_PREFIX, STUDIO_IMPORT_MAX_BYTES, STUDIO_IMPORT
 
 logger = logging.getLogger(__name__)
 
-TICKET_ID = re.compile(r"^KN-\d{8}-\d{4,}$")
+TICKET_ID = re.compile(r"\AKN-\d{8}-\d{4,}\Z")
+# /internal/handoffs carries a whole conversation (customer messages up to 256 KB each)
+INTERNAL_MAX_BYTES = 16 * 1024 * 1024
 CHAT_CHANNEL = "socketio"
 CHAT_SOCKET_PATH = "/socket.io/"
 SSE_KEEPALIVE_SECONDS = 15.0
@@ -111,7 +113,7 @@ def create_app(
     else:  # embedded (tests): leave the host's logging alone
         app = Sanic(name, configure_logging=False)
     # spreadsheet imports (/studio/api/import/*) may be larger; every other route keeps max_body_bytes
-    app.config.REQUEST_MAX_SIZE = max(settings.max_body_bytes, STUDIO_IMPORT_MAX_BYTES)
+    app.config.REQUEST_MAX_SIZE = max(settings.max_body_bytes, STUDIO_IMPORT_MAX_BYTES, INTERNAL_MAX_BYTES)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 2.0
     hours = AgentHours.with_holidays(load_holidays(settings.holidays_file), settings.timezone_offset_hours)
@@ -181,7 +183,11 @@ def create_app(
     async def authenticate(request: Request) -> Optional[HTTPResponse]:
         """Service token on /internal/*, agent token on /api/* (also ?token= on /api/events)."""
         path = request.path
-        limit = STUDIO_IMPORT_MAX_BYTES if path.startswith(STUDIO_IMPORT_PREFIX) else settings.max_body_bytes
+        limit = settings.max_body_bytes
+        if path.startswith(STUDIO_IMPORT_PREFIX):
+            limit = STUDIO_IMPORT_MAX_BYTES
+        elif path.startswith("/internal/"):
+            limit = INTERNAL_MAX_BYTES
         if len(request.body or b"") > limit:
             return error(413, "payload_too_large", f"Dữ liệu gửi lên quá lớn (tối đa {limit // 1024} KB).")
         if path.startswith("/internal/"):

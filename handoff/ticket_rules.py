@@ -37,7 +37,10 @@ ANGER_THRESHOLD = 0.5
 REPEAT_WINDOW_SECONDS = 7 * 86400
 FIRST_RESPONSE_SECONDS = 3600
 RESOLUTION_SECONDS = 24 * 3600
-MAX_MESSAGE_CHARS = 20000
+MAX_MESSAGE_CHARS = 20000  # what an agent may send in one message
+# a transcript keeps every message a customer could send whole: Rasa accepts request bodies up to
+# 256 KB (bot/nlu/inbound.py MAX_REQUEST_BYTES), so no customer message is longer than this
+MAX_TRANSCRIPT_MESSAGE_CHARS = 256 * 1024
 PHONE_KEYS = ("phone", "phone_number", "so_dien_thoai")
 EMAIL_KEYS = ("email",)
 
@@ -174,8 +177,8 @@ def normalize_message(raw: Any, default_role: Text = "customer") -> Dict[Text, A
         text = ""
     if not isinstance(text, str):
         raise InvalidRequest("invalid_request", "Nội dung tin nhắn phải là chuỗi ký tự.")
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise InvalidRequest("invalid_request", f"Tin nhắn dài quá {MAX_MESSAGE_CHARS} ký tự.")
+    if len(text) > MAX_TRANSCRIPT_MESSAGE_CHARS:
+        raise InvalidRequest("invalid_request", f"Tin nhắn dài quá {MAX_TRANSCRIPT_MESSAGE_CHARS} ký tự.")
     intent = raw.get("intent")
     agent = raw.get("agent")
     return {

@@ -54,3 +54,12 @@ def test_a_plain_client_fails_that_command(restartable_redis):
     plain = aioredis.Redis.from_url(url, decode_responses=True)
     with pytest.raises(redis.exceptions.ConnectionError):
         asyncio.run(_first_command_after_restart(plain, restart))
+
+
+def test_the_printed_redis_url_hides_the_password():
+    from bot.settings import RedisTarget
+
+    target = RedisTarget.from_url("redis://:s3cret-pass@redis.internal:6380/2")
+    assert target.url == "redis://:s3cret-pass@redis.internal:6380/2"
+    assert target.safe_url == "redis://:***@redis.internal:6380/2"
+    assert RedisTarget("127.0.0.1", 16379).safe_url == "redis://127.0.0.1:16379/0"

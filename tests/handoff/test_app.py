@@ -240,9 +240,11 @@ def test_bad_input_gets_clear_errors(api):
     assert broken.json() == {"error": "invalid_json", "message": "Dữ liệu gửi lên không phải JSON hợp lệ."}
     nested = api.call("POST", "/internal/handoffs", SERVICE_TOKEN, data=b"[" * 30_000 + b"]" * 30_000)
     assert (nested.status_code, nested.json()["error"]) == (400, "invalid_json")
-    huge = api.call("POST", "/internal/handoffs", SERVICE_TOKEN, json={"sender_id": "x", "pad": "a" * 70_000})
+    huge = api.agent("POST", f"/api/tickets/{ticket_id}/messages", json={"text": "a" * 70_000})
     assert (huge.status_code, huge.json()["error"]) == (413, "payload_too_large")
     assert "64 KB" in huge.json()["message"]
+    bomb = api.call("POST", "/internal/handoffs", SERVICE_TOKEN, data=b"a" * (17 * 1024 * 1024))
+    assert bomb.status_code == 413
     assert api.handoff("", reason="other").status_code == 400
     no_text = api.agent("POST", f"/api/tickets/{ticket_id}/messages", json={"message": "hi"})
     assert (no_text.status_code, no_text.json()["error"]) == (400, "missing_text")
@@ -424,3 +426,21 @@ def test_outside_agent_hours(api, start_service):
         None,
         10,
     )
+
+
+def test_a_long_conversation_hands_off_whole(api):
+    """A transcript well over 64 KB, in Vietnamese, with one 62,000-character message: nothing cut."""
+    long_message = ("Tôi đã chờ đơn hàng này rất lâu rồi mà vẫn chưa thấy giao, " * 1100)[:62_000]
+    transcript = [{"role": "customer", "text": long_message, "timestamp": 1795400000.0}]
+    transcript += [
+        {
+            "role": "customer" if i % 2 else "bot",
+            "text": f"Tin nhắn số {i}: phí giao hàng thế nào ạ",
+            "timestamp": 1795400001.0 + i,
+        }
+        for i in range(400)
+    ]
+    response = api.handoff("long-talk", reason="request_human", transcript=transcript)
+    assert response.status_code == 201, response.text[:300]
+    ticket = api.agent("GET", f"/api/tickets/{response.json()['ticket_id']}").json()
+    assert [m["text"] for m in ticket["transcript"]][: len(transcript)] == [m["text"] for m in transcript]
