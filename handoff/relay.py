@@ -26,7 +26,8 @@ class RelayError(RuntimeError):
 
 
 class RasaRelay:
-    """Async client of Rasa's conversation API; retries connection errors and 5xx, at most 3 attempts."""
+    """Async client of Rasa's conversation API, at most 3 attempts: reads are retried on connection
+    errors and 5xx; writes only when Rasa cannot have acted on them (no connection, 503)."""
 
     def __init__(
         self,
@@ -69,17 +70,25 @@ class RasaRelay:
         """The JSON answer (None for a POST); retries connection errors and 5xx."""
         session = await self._client()
         url = f"{self.rasa_url}{path}"
+        # a GET is retried on any failure; a POST only when Rasa surely did not act on it (no connection,
+        # or 503): after a timeout or another 5xx the events may be in the tracker and the message on the
+        # customer's screen, and a retry would append and send them twice
+        idempotent = method == "GET"
         for attempt in range(1, self.attempts + 1):
             try:
                 async with session.request(method, url, json=body, params=params) as response:
                     if response.status < 400:
                         return await response.json(content_type=None) if method == "GET" else None
                     detail = (await response.text())[:200]
-                    if response.status < 500:
+                    if response.status < 500 or not (idempotent or response.status == 503):
                         raise RelayError(f"Rasa answered {response.status} to {path}: {detail}")
                     problem = f"Rasa answered {response.status}: {detail}"
+            except aiohttp.ClientConnectorError as error:  # not connected: nothing was sent
+                problem = f"{type(error).__name__}: {error}"
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
                 problem = f"{type(error).__name__}: {error}"
+                if not idempotent:
+                    raise RelayError(f"Rasa did not answer {path} ({problem}); not resent") from error
             if attempt < self.attempts:
                 logger.warning("Relay to Rasa failed (attempt %d/%d): %s", attempt, self.attempts, problem)
                 await asyncio.sleep(self.backoff_seconds * attempt)

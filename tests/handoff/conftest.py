@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -35,6 +36,7 @@ class RasaStub:
         self.requests: List[Dict[str, Any]] = []
         self.failures: List[int] = []  # statuses to answer, one per coming request
         self.always_fail: Optional[int] = None
+        self.delay_seconds = 0.0  # answer this late (a slow Rasa: the client times out)
         self.lock = threading.Lock()
         stub = self
 
@@ -52,6 +54,8 @@ class RasaStub:
                         }
                     )
                     status = stub.failures.pop(0) if stub.failures else (stub.always_fail or 200)
+                    delay = stub.delay_seconds
+                time.sleep(delay)
                 body = b'{"ok": true}' if status < 400 else b'{"error": "stub failure"}'
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -73,6 +77,7 @@ class RasaStub:
             self.requests.clear()
             self.failures.clear()
             self.always_fail = None
+            self.delay_seconds = 0.0
 
     def close(self) -> None:
         """Stop serving."""
