@@ -10,10 +10,10 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
-from socketio import AsyncRedisManager
 
 from bot.channels.guard import never_silent
 from bot.channels.payloads import vouched
+from bot.channels.socketio_manager import JsonRedisManager
 from bot.nlu.inbound import MAX_REQUEST_BYTES
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class SocketIOChannel(SocketIOInput):
         if self.redis_url:
             # Rasa builds the server with the in-process manager; swap it before any client connects
             # (the server initialises its manager on the first connection)
-            manager = AsyncRedisManager(self.redis_url, channel=SOCKETIO_CHANNEL)
+            manager = JsonRedisManager(self.redis_url, channel=SOCKETIO_CHANNEL)
             manager.set_server(sio)
             sio.manager = manager
 
