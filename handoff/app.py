@@ -84,6 +84,17 @@ def chat_security_headers(socket_url: Text) -> Dict[Text, Text]:
     }
 
 
+# the agent console: our own files only; its live updates (/api/events) are same-origin
+CONSOLE_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 def bearer_token(request: Request) -> Text:
     """The token of an `Authorization: Bearer …` header, or empty."""
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
@@ -503,7 +514,7 @@ def create_app(
 
     async def console_file(request: Request, filename: Text = "console.html") -> HTTPResponse:
         """A file of the agent console (handoff/static/)."""
-        return await static_file(settings.static_dir, filename)
+        return await static_file(settings.static_dir, filename, headers=CONSOLE_SECURITY_HEADERS)
 
     app.add_route(console_file, "/console", methods=["GET"], strict_slashes=False, name="console")
     app.add_route(console_file, "/console/<filename:path>", methods=["GET"], name="console_file")

@@ -369,6 +369,9 @@ def test_console_files(api):
     if (PACKAGE_DIR / "static" / "console.html").exists():
         assert page.status_code == 200
         assert page.headers["Content-Type"].startswith("text/html")
+        csp = page.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
     else:
         assert (page.status_code, page.json()["error"]) == (404, "not_found")
     missing = api.call("GET", "/console/missing-file.js")
