@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 import requests
 
 from benchmarks.handoff_bench import summarize
-from tests.socket_client import customer_client
+from tests.socket_client import customer_client, start_session
 
 # the website sessions cycle through these (FAQ, promotion, chit-chat: every one gets a reply)
 WEB_MESSAGES = [
@@ -84,18 +84,16 @@ def _web_session(url: str, deadline: float, think_seconds: float, stats: Dict[st
     Sync clients in threads: python-engineio's asyncio WebSocket client needs aiohttp >= 3.10, Rasa 3.6
     pins 3.9."""
     client = customer_client()
-    session_id = uuid.uuid4().hex
     replies: "queue.Queue[Dict[str, Any]]" = queue.Queue()
-    confirmed = threading.Event()
     client.on("bot_uttered", replies.put)
-    client.on("session_confirm", lambda _data: confirmed.set())
     client.connect(url, transports=["websocket"], socketio_path="socket.io", wait_timeout=30)
-    with stats["lock"]:
-        stats["sessions"][session_id] = 0
     try:
-        client.emit("session_request", {"session_id": session_id})
-        if not confirmed.wait(30):
-            raise RuntimeError("no session_confirm within 30 s")
+        try:
+            session_id = start_session(client, timeout=30)  # the server issues the id
+        except queue.Empty:
+            raise RuntimeError("no session_confirm within 30 s") from None
+        with stats["lock"]:
+            stats["sessions"][session_id] = 0
         turn = 0
         while time.monotonic() < deadline:
             text = WEB_MESSAGES[(index + turn) % len(WEB_MESSAGES)]

@@ -10,7 +10,7 @@ from typing import Dict, List
 
 import requests
 
-from tests.socket_client import customer_client
+from tests.socket_client import customer_client, start_session
 
 
 def _p(values: List[float], q: float) -> float:
@@ -74,14 +74,10 @@ def handoff_latency(system, agent_headers: Dict[str, str], n: int = 20) -> Dict[
 def relay_latency(system, agent_headers: Dict[str, str], n: int = 30) -> Dict[str, float]:
     """Agent reply through the API → text on the customer's socket.io session."""
     inbox: "queue.Queue[dict]" = queue.Queue()
-    confirmed: "queue.Queue[str]" = queue.Queue()
-    session = uuid.uuid4().hex
     client = customer_client()
     client.on("bot_uttered", lambda data: inbox.put(data))
-    client.on("session_confirm", lambda data: confirmed.put(data))
     client.connect(system.rasa_url, transports=["websocket"])
-    client.emit("session_request", {"session_id": session})
-    confirmed.get(timeout=10)
+    session = start_session(client)
     client.emit("user_uttered", {"message": "cho mình gặp nhân viên", "session_id": session})
     ticket_id = None
     while ticket_id is None:

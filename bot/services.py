@@ -158,6 +158,7 @@ class System:
         # content staff's studio token (STUDIO_TOKENS=name:token,… in production)
         self.studio_token = settings.studio_token or secrets.token_hex(16)
         self.action_server_token = settings.action_server_token or secrets.token_hex(16)
+        self.chat_session_secret = os.environ.get("CHAT_SESSION_SECRET") or secrets.token_hex(32)
 
     @property
     def rasa_url(self) -> Text:
@@ -184,6 +185,7 @@ class System:
         env["RASA_URL"] = self.rasa_url
         env["RASA_AUTH_TOKEN"] = self.rasa_auth_token
         env["ACTION_SERVER_TOKEN"] = self.action_server_token
+        env["CHAT_SESSION_SECRET"] = self.chat_session_secret
         # one bound on a request body for Rasa's Sanic (REST webhook, Messenger); socket.io frames and the
         # text the NLU reads have their own (bot/nlu/inbound.py)
         env.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))

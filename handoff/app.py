@@ -17,9 +17,10 @@ from sanic import Request, Sanic, response
 from sanic.exceptions import MethodNotSupported, NotFound, PayloadTooLarge, SanicException
 from sanic.response import HTTPResponse
 
+from bot.chat_sessions import is_valid as is_issued_session
 from handoff import metrics
 from handoff.canned_replies import CannedReplies, CannedRepliesError
-from handoff.conversation import ConversationNotFound, is_session_id
+from handoff.conversation import ConversationNotFound
 from handoff.event_consumer import EventConsumer
 from handoff.hours import AgentHours, load_holidays
 from handoff.lease_reaper import run_reaper
@@ -549,7 +550,7 @@ def create_app(
     async def chat_history(request: Request) -> HTTPResponse:
         """The messages of a chat page session, from Rasa's tracker (socket.io conversations only)."""
         session_id = request.args.get("session_id", "")
-        if not is_session_id(session_id):
+        if not is_issued_session(session_id, settings.chat_session_secret):
             return error(404, "not_found", "Không tìm thấy cuộc trò chuyện này.")
         try:
             messages = await app.ctx.relay.conversation_messages(session_id, channel=CHAT_CHANNEL)

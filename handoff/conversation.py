@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 # 32 hex characters: the session ids the chat page creates (Messenger and REST ids never match)
-SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 # UserUttered events Rasa adds for trigger_intent (e.g. the CSAT request): not written by the customer
 EXTERNAL_PREFIX = "EXTERNAL: "
 NO_TEXT = "[Khách gửi nội dung không phải văn bản]"
@@ -14,11 +12,6 @@ NO_TEXT = "[Khách gửi nội dung không phải văn bản]"
 
 class ConversationNotFound(LookupError):
     """No conversation of the wanted channel under this id."""
-
-
-def is_session_id(value: Text) -> bool:
-    """True for a chat page session id (32 lower-case hex characters)."""
-    return bool(SESSION_ID.fullmatch(value or ""))
 
 
 def agent_name(event: Dict[Text, Any]) -> Optional[Text]:

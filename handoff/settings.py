@@ -60,6 +60,8 @@ class HandoffSettings:
     # socket.io URL the chat page connects to; empty: http://<host the page came from>:<chat_socket_port>
     chat_socket_url: Text = ""
     chat_socket_port: int = 5005
+    # the secret the chat's session ids are signed with (bot/chat_sessions.py), shared with Rasa
+    chat_session_secret: Text = ""
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[Text, Text]] = None) -> "HandoffSettings":
@@ -102,6 +104,7 @@ class HandoffSettings:
             canned_replies_file=Path(env.get("HANDOFF_CANNED_REPLIES_FILE") or cls.canned_replies_file),
             chat_socket_url=_chat_socket_url(env),
             chat_socket_port=_chat_socket_port(env),
+            chat_session_secret=env.get("CHAT_SESSION_SECRET") or "",
         )
 
     @property

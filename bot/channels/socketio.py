@@ -14,6 +14,7 @@ from sanic import Blueprint
 from bot.channels.guard import never_silent
 from bot.channels.payloads import vouched
 from bot.channels.socketio_manager import JsonRedisManager
+from bot.chat_sessions import is_valid, issue
 from bot.nlu.inbound import MAX_REQUEST_BYTES
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ class SocketIOChannel(SocketIOInput):
         channel = super().from_credentials(credentials)
         channel.cors_allowed_origins = parse_origins((credentials or {}).get("cors_allowed_origins"))
         channel.redis_url = str((credentials or {}).get("redis_url") or "")
+        channel.session_secret = str((credentials or {}).get("session_secret") or "")
+        if not channel.session_secret:
+            raise ValueError("socket.io channel: session_secret (CHAT_SESSION_SECRET) is empty")
         return channel
 
     def __init__(
@@ -82,6 +86,7 @@ class SocketIOChannel(SocketIOInput):
         super().__init__(*args, **kwargs)
         self.cors_allowed_origins = list(cors_allowed_origins or [])
         self.redis_url = redis_url
+        self.session_secret = ""
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Output used for messages pushed later (agent replies, CSAT request)."""
@@ -109,10 +114,23 @@ class SocketIOChannel(SocketIOInput):
             manager.set_server(sio)
             sio.manager = manager
 
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            """Keep a session id the server issued; anyone else gets a new one (bot/chat_sessions.py)."""
+            proposed = (data or {}).get("session_id") if isinstance(data, dict) else None
+            session_id = proposed if is_valid(proposed, self.session_secret) else issue(self.session_secret)
+            if proposed and session_id != proposed:
+                logger.info("socket.io %s proposed a session id the server did not issue: new session", sid)
+            sio.enter_room(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        sio.on("session_request", session_request, namespace=self.namespace)
+
         async def handle_message(sid: Text, data: Dict) -> None:
             if self.session_persistence:
-                if not data.get("session_id"):
-                    return  # Rasa ignores these too (no session_request done)
+                if not isinstance(data, dict) or not is_valid(data.get("session_id"), self.session_secret):
+                    # no session_request done, or an id the server never issued: nothing is processed
+                    await sio.emit("session_invalid", {"reason": "unknown_session"}, room=sid)
+                    return
                 sender_id = data["session_id"]
             else:
                 sender_id = sid

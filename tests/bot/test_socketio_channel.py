@@ -40,12 +40,18 @@ def test_origins_are_space_or_comma_separated(value, expected):
 )
 def test_the_engineio_server_checks_the_configured_origins(configured, applied):
     channel = SocketIOChannel.from_credentials(
-        {"session_persistence": True, "cors_allowed_origins": configured}
+        {"session_persistence": True, "cors_allowed_origins": configured, "session_secret": "s3cret"}
     )
     channel.blueprint(lambda message: None)
     # [] would accept every Origin; None is engineio's "same origin only"
     assert channel.sio.eio.cors_allowed_origins == applied
     assert channel.session_persistence is True
+    assert channel.sio.eio.max_http_buffer_size == 256 * 1024
+
+
+def test_no_session_secret_no_channel():
+    with pytest.raises(ValueError, match="session_secret"):
+        SocketIOChannel.from_credentials({"session_persistence": True, "session_secret": ""})
 
 
 async def test_an_agent_reply_is_one_event_with_its_text_and_agent():

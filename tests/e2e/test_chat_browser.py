@@ -38,6 +38,7 @@ def open_chat(browser, system, fresh=True):
         browser.execute_script("localStorage.clear()")
     browser.get(page_url(system))
     wait(browser).until(lambda b: not b.find_element(By.ID, "connection").is_displayed())
+    wait(browser).until(session_id)  # the server issued (or confirmed) the session id
     browser.get_log("browser")
 
 
@@ -105,7 +106,7 @@ def test_faq_answer_over_a_websocket(driver, system):
     network_events(driver)  # forget earlier traffic
     open_chat(driver, system)
     sid = session_id(driver)
-    assert re.fullmatch(r"[0-9a-f]{32}", sid)
+    assert re.fullmatch(r"[0-9a-f]{32}\.[0-9a-f]{32}", sid)  # issued and signed by the server
     assert driver.title == "SenMart – Hỗ trợ khách hàng"
     assert driver.find_element(By.ID, "input").get_attribute("placeholder") == "Nhập câu hỏi của bạn…"
     assert driver.find_element(By.ID, "send").text == "Gửi"
@@ -328,3 +329,17 @@ def test_socketio_refuses_foreign_origins(system):
         assert accepted.text.startswith('0{"sid":')
         assert accepted.headers["Access-Control-Allow-Origin"] == origin
     assert requests.get(url, timeout=10).status_code == 200  # no Origin: server-side clients
+
+
+def test_a_made_up_stored_session_id_gets_a_new_session(driver, system):
+    forged = "0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef"
+    driver.get(page_url(system) + "chat/config.json")
+    driver.execute_script(f"localStorage.setItem('{SESSION_KEY}', '{forged}')")
+    driver.get(page_url(system))
+    wait(driver).until(lambda b: session_id(b) not in (None, forged))
+    assert re.fullmatch(r"[0-9a-f]{32}\.[0-9a-f]{32}", session_id(driver))
+    assert bubbles(driver, "customer") == []  # nothing of anyone else's conversation
+    assert all(t.startswith("Xin chào, mình là trợ lý ảo") for t in bubbles(driver, "bot"))
+    say(driver, "phí ship bao nhiêu?")
+    wait_for_bubble(driver, "bot", lambda t: "25.000đ" in t)
+    assert javascript_errors(driver) == []

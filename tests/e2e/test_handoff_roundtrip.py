@@ -6,7 +6,7 @@ import uuid
 import requests
 
 from tests.polling import wait_for
-from tests.socket_client import customer_client
+from tests.socket_client import customer_client, start_session
 
 AGENT = {"Authorization": "Bearer token-lan"}
 
@@ -15,15 +15,11 @@ class Customer:
     """A website customer on Rasa's socket.io channel."""
 
     def __init__(self, system):
-        self.session_id = uuid.uuid4().hex
         self.inbox: "queue.Queue[dict]" = queue.Queue()
-        confirmed: "queue.Queue[str]" = queue.Queue()
         self.client = customer_client()
         self.client.on("bot_uttered", lambda data: self.inbox.put(data))
-        self.client.on("session_confirm", lambda data: confirmed.put(data))
         self.client.connect(system.rasa_url, transports=["websocket"])
-        self.client.emit("session_request", {"session_id": self.session_id})
-        confirmed.get(timeout=10)
+        self.session_id = start_session(self.client)
 
     def say(self, text):
         self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})

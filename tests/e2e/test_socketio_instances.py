@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from bot.services import free_port
-from tests.socket_client import customer_client
+from tests.socket_client import customer_client, start_session
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +25,9 @@ def connect(base_url):
     """A website customer on one Rasa instance (websocket, as the chat page): (client, session, inbox)."""
     client = customer_client()
     inbox: "queue.Queue[dict]" = queue.Queue()
-    confirmed: "queue.Queue[dict]" = queue.Queue()
     client.on("bot_uttered", inbox.put)
-    client.on("session_confirm", confirmed.put)
     client.connect(base_url, transports=["websocket"], socketio_path="socket.io")
-    session = uuid.uuid4().hex
-    client.emit("session_request", {"session_id": session})
-    confirmed.get(timeout=10)
+    session = start_session(client)
     return client, session, inbox
 
 

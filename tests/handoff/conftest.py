@@ -27,6 +27,7 @@ SERVICE_TOKEN = "service-token"
 LAN_TOKEN = "lan-token"
 MINH_TOKEN = "minh-token"
 RASA_TOKEN = "rasa-secret"
+CHAT_SESSION_SECRET = "chat-session-secret-for-tests"
 
 
 class RasaStub:
@@ -105,6 +106,7 @@ class HandoffService:
             "RASA_AUTH_TOKEN": RASA_TOKEN,
             "HANDOFF_REAPER_INTERVAL_SECONDS": "0.2",
             "HANDOFF_RECLAIM_IDLE_SECONDS": "1",
+            "CHAT_SESSION_SECRET": CHAT_SESSION_SECRET,
             **env,
         }
         self.process: Optional[Process] = None

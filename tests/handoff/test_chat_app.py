@@ -11,13 +11,14 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
+from bot.chat_sessions import issue
 from handoff.conversation import ConversationNotFound
 from handoff.relay import RasaRelay, RelayError
 from handoff.settings import HandoffSettings, SettingsError
 
-from .conftest import HandoffService, service_redis_url
+from .conftest import CHAT_SESSION_SECRET, HandoffService, service_redis_url
 
-SESSION = "0123456789abcdef0123456789abcdef"
+SESSION = issue(CHAT_SESSION_SECRET)  # an id Rasa's socket.io channel issued (bot/chat_sessions.py)
 TRACKER = {
     "sender_id": SESSION,
     "latest_input_channel": "socketio",
@@ -190,7 +191,16 @@ def test_history_of_a_socketio_session(chat, tracker):
 
 @pytest.mark.parametrize(
     "session_id",
-    ["", "abc", SESSION.upper(), SESSION + "0", "../../conversations/x", "1234567890123456"],
+    [
+        "",
+        "abc",
+        SESSION.upper(),
+        SESSION + "0",
+        SESSION.split(".")[0],  # the random part alone
+        issue("another-secret"),  # issued by someone else
+        "../../conversations/x",
+        "1234567890123456",  # a Messenger PSID
+    ],
 )
 def test_history_refuses_ids_the_page_never_makes_without_asking_rasa(chat, tracker, session_id):
     response = chat("/chat/history", params={"session_id": session_id})

@@ -2,7 +2,7 @@
 
 import pytest
 
-from handoff.conversation import NO_TEXT, is_session_id, messages_from_events
+from handoff.conversation import NO_TEXT, messages_from_events
 
 RATING_BUTTONS = [{"title": f"⭐ {n}", "payload": f'/give_rating{{"rating": {n}}}'} for n in range(1, 6)]
 
@@ -173,18 +173,3 @@ def test_unknown_and_empty_events_are_skipped():
         {"event": "bot", "text": "không có data", "timestamp": 6.0},
     ]
     assert messages_from_events(events) == [{"role": "bot", "text": "không có data", "timestamp": 6.0}]
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("0123456789abcdef0123456789abcdef", True),
-        ("0123456789ABCDEF0123456789ABCDEF", False),
-        ("0123456789abcdef0123456789abcde", False),
-        ("0123456789abcdef0123456789abcdef\n", False),
-        ("1234567890123456", False),  # a Messenger PSID
-        ("", False),
-    ],
-)
-def test_session_ids_are_32_lower_case_hex(value, expected):
-    assert is_session_id(value) is expected

@@ -23,6 +23,7 @@ from handoff.settings import PROJECT_ROOT
         ("lan.nguyen@gmail.com", "l***@gmail.com"),
         ("q=lan%40gmail.com&x=1", "q=l***%40gmail.com&x=1"),
         ("/api/events?token=abc123&x=1", "/api/events?token=***&x=1"),
+        ("GET /chat/history?session_id=0a1b.2c3d HTTP/1.1", "GET /chat/history?session_id=*** HTTP/1.1"),
         ("Authorization: Bearer s3cr3t.t0k3n", "Authorization: Bearer ***"),
         # not personal data: order ids, ticket ids, timestamps, Messenger ids
         ("SM12345678 KN-20261123-0001 1795400000.123 1234567890123456", None),

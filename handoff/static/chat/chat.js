@@ -1,12 +1,13 @@
 /* SenMart chat page: a customer talking to Rasa's socket.io channel (bot/channels/socketio.py).
  * Every text from the network is inserted with textContent; links and images only with http(s) URLs.
- * The session id lives in localStorage, so a reload continues the same conversation
- * (history from GET /chat/history, built from Rasa's tracker by the handoff service). */
+ * The server issues the session id (signed, bot/chat_sessions.py) and it lives in localStorage, so a
+ * reload continues the same conversation (history from GET /chat/history, built from Rasa's tracker
+ * by the handoff service). */
 (() => {
   "use strict";
 
   const SESSION_KEY = "senmart.chat.session_id";
-  const SESSION_ID = /^[0-9a-f]{32}$/;
+  const SESSION_ID = /^[0-9a-f]{32}\.[0-9a-f]{32}$/;
   const MAX_LENGTH = 2000;
   const RATING = /^\/give_rating\{\s*"rating"\s*:\s*([1-5])\s*\}$/;
   const URL_IN_TEXT = /https?:\/\/[^\s<>"'`]+/gi;
@@ -386,12 +387,6 @@
   }
 
   // -- session and socket ------------------------------------------------------------------------
-  function randomSessionId() {
-    const bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-  }
-
   function loadSession() {
     let stored = null;
     try {
@@ -400,13 +395,15 @@
       stored = null; // storage blocked: the conversation lasts as long as the page
     }
     if (stored && SESSION_ID.test(stored)) return { id: stored, known: true };
-    const id = randomSessionId();
+    return { id: "", known: false }; // the server issues one on session_request
+  }
+
+  function saveSession(id) {
     try {
       window.localStorage.setItem(SESSION_KEY, id);
     } catch (problem) {
-      // same as above
+      // storage blocked: the conversation lasts as long as the page
     }
-    return { id, known: false };
   }
 
   function connect(config) {
@@ -424,12 +421,26 @@
       // messages pushed to us while we were away are in the tracker: show them
       if (state.connectedBefore) await restoreHistory(true);
       state.connectedBefore = true;
-      socket.emit("session_request", { session_id: state.sessionId });
+      socket.emit("session_request", state.sessionId ? { session_id: state.sessionId } : {});
     });
     socket.on("session_confirm", (confirmed) => {
-      if (confirmed !== state.sessionId) return;
+      if (typeof confirmed !== "string" || !SESSION_ID.test(confirmed)) return;
+      if (confirmed !== state.sessionId) {
+        // a new conversation: none stored yet, or the server no longer knows the stored one
+        if (state.sessionId) clearConversation();
+        state.sessionId = confirmed;
+        saveSession(confirmed);
+      }
       state.ready = true;
       flush();
+    });
+    socket.on("session_invalid", () => {
+      // the server refused our id: ask for a new session; what is in flight is sent again under it
+      state.ready = false;
+      state.outbox.unshift(...state.inflight);
+      state.inflight = [];
+      state.sessionId = "";
+      socket.emit("session_request", {});
     });
     socket.on("bot_uttered", onBotUttered);
     socket.on("disconnect", () => {
