@@ -186,8 +186,8 @@ class System:
         env["RASA_AUTH_TOKEN"] = self.rasa_auth_token
         env["ACTION_SERVER_TOKEN"] = self.action_server_token
         env["CHAT_SESSION_SECRET"] = self.chat_session_secret
-        # one bound on a request body for Rasa's Sanic (REST webhook, Messenger); socket.io frames and the
-        # text the NLU reads have their own (bot/nlu/inbound.py)
+        # one bound on a request body for Rasa's Sanic (REST webhook, Messenger batches); socket.io frames
+        # and the text the NLU reads have their own (bot/nlu/inbound.py)
         env.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
         env["HANDOFF_URL"] = self.handoff_url
         env["HANDOFF_PORT"] = str(self.settings.handoff_port)

@@ -46,7 +46,7 @@ from studio.web import STUDIO_API_PREFIX, STUDIO_IMPORT_MAX_BYTES, STUDIO_IMPORT
 logger = logging.getLogger(__name__)
 
 TICKET_ID = re.compile(r"\AKN-\d{8}-\d{4,}\Z")
-# /internal/handoffs carries a whole conversation (customer messages up to 256 KB each)
+# /internal/handoffs carries a whole conversation (customer messages up to 1 MB each)
 INTERNAL_MAX_BYTES = 16 * 1024 * 1024
 CHAT_CHANNEL = "socketio"
 CHAT_SOCKET_PATH = "/socket.io/"

@@ -27,7 +27,7 @@ class RelayError(RuntimeError):
 
 class RasaRelay:
     """Async client of Rasa's conversation API, at most 3 attempts: reads are retried on connection
-    errors and 5xx; writes only when Rasa cannot have acted on them (no connection, 503)."""
+    errors, timeouts and 5xx; writes on connection errors and 5xx, never after a timeout."""
 
     def __init__(
         self,
@@ -70,9 +70,10 @@ class RasaRelay:
         """The JSON answer (None for a POST); retries connection errors and 5xx."""
         session = await self._client()
         url = f"{self.rasa_url}{path}"
-        # a GET is retried on any failure; a POST only when Rasa surely did not act on it (no connection,
-        # or 503): after a timeout or another 5xx the events may be in the tracker and the message on the
-        # customer's screen, and a retry would append and send them twice
+        # a GET is retried on any failure; a POST only when Rasa did not keep it: no connection, or a 5xx
+        # (Rasa saves the tracker only after the side effects succeeded, and the Messenger channel sends
+        # an agent message_id once). After a timeout or a lost answer Rasa may have done it all: a retry
+        # would append the events and show the message twice, so the agent sees the failure instead.
         idempotent = method == "GET"
         for attempt in range(1, self.attempts + 1):
             try:
@@ -80,7 +81,7 @@ class RasaRelay:
                     if response.status < 400:
                         return await response.json(content_type=None) if method == "GET" else None
                     detail = (await response.text())[:200]
-                    if response.status < 500 or not (idempotent or response.status == 503):
+                    if response.status < 500:
                         raise RelayError(f"Rasa answered {response.status} to {path}: {detail}")
                     problem = f"Rasa answered {response.status}: {detail}"
             except aiohttp.ClientConnectorError as error:  # not connected: nothing was sent

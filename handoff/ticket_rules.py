@@ -39,8 +39,8 @@ FIRST_RESPONSE_SECONDS = 3600
 RESOLUTION_SECONDS = 24 * 3600
 MAX_MESSAGE_CHARS = 20000  # what an agent may send in one message
 # a transcript keeps every message a customer could send whole: Rasa accepts request bodies up to
-# 256 KB (bot/nlu/inbound.py MAX_REQUEST_BYTES), so no customer message is longer than this
-MAX_TRANSCRIPT_MESSAGE_CHARS = 256 * 1024
+# 1 MB (bot/nlu/inbound.py MAX_REQUEST_BYTES), so no customer message is longer than this
+MAX_TRANSCRIPT_MESSAGE_CHARS = 1024 * 1024
 PHONE_KEYS = ("phone", "phone_number", "so_dien_thoai")
 EMAIL_KEYS = ("email",)
 

@@ -15,7 +15,7 @@ from bot.channels.guard import never_silent
 from bot.channels.payloads import vouched
 from bot.channels.socketio_manager import JsonRedisManager
 from bot.chat_sessions import is_valid, issue
-from bot.nlu.inbound import MAX_REQUEST_BYTES
+from bot.nlu.inbound import MAX_FRAME_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class SocketIOChannel(SocketIOInput):
         # None = same origin only (engineio's default), never "accept all".
         sio.eio.cors_allowed_origins = self.cors_allowed_origins or None
         # engineio accepts 1 MB frames by default; a customer message is a few KB (bot/nlu/inbound.py)
-        sio.eio.max_http_buffer_size = MAX_REQUEST_BYTES
+        sio.eio.max_http_buffer_size = MAX_FRAME_BYTES
         origins = " ".join(self.cors_allowed_origins) or "its own origin only"
         logger.info("socket.io accepts browser connections from %s", origins)
         if self.redis_url:

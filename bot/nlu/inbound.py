@@ -17,9 +17,10 @@ from __future__ import annotations
 from typing import Any, Dict, Mapping, Optional, Text, Tuple
 
 MAX_UNDERSTOOD_CHARS = 1000
-# the transport bound: a REST or Messenger request body, a socket.io frame (a chat message is at most
-# a few KB; the chat page sends at most 2000 characters)
-MAX_REQUEST_BYTES = 256 * 1024
+# the transport bounds: a request body to Rasa (REST, Messenger: Meta delivers batches of up to 1 MB)
+# and a socket.io frame (a chat message is a few KB; the chat page sends at most 2000 characters)
+MAX_REQUEST_BYTES = 1024 * 1024
+MAX_FRAME_BYTES = 64 * 1024
 PAYLOAD_PREFIX = "/"
 # metadata key only the channels set (bot/channels/payloads.py); its one accepted value
 PAYLOAD_FLAG = "senmart_payload"

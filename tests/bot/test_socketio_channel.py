@@ -46,7 +46,7 @@ def test_the_engineio_server_checks_the_configured_origins(configured, applied):
     # [] would accept every Origin; None is engineio's "same origin only"
     assert channel.sio.eio.cors_allowed_origins == applied
     assert channel.session_persistence is True
-    assert channel.sio.eio.max_http_buffer_size == 256 * 1024
+    assert channel.sio.eio.max_http_buffer_size == 64 * 1024
 
 
 def test_no_session_secret_no_channel():

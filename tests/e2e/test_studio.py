@@ -129,8 +129,12 @@ def watch_training(driver) -> None:
     deadline = time.monotonic() + TRAIN_TIMEOUT
     bar = by_id(driver, "train-progress")
     while time.monotonic() < deadline:
-        value = int(float(bar.get_attribute("value")))
-        assert bar.get_attribute("aria-valuenow") == str(value)
+        # both read in one script: two WebDriver calls can straddle an update of the bar
+        raw, aria = driver.execute_script(
+            "return [arguments[0].value, arguments[0].getAttribute('aria-valuenow')]", bar
+        )
+        value = int(float(raw))
+        assert aria == str(value)
         if not seen or seen[-1] != value:
             seen.append(value)
         if text_of(driver, "train-state") in ("Đã xuất bản", "Không xuất bản", "Lỗi"):
