@@ -1,24 +1,30 @@
-"""One customer across channels: conversations that gave the same phone or e-mail share a profile.
+"""One customer across conversations: linked only on identifiers a channel verified.
+
+A conversation joins a profile when a channel vouched for who the customer is (`metadata.verified_ids` of
+a user event, set by bot/channels/identity.py): a Messenger user id, a Zalo user id, or a customer signed
+in on the website (an id the shop's server signed). A phone number or an e-mail someone typed proves
+nothing (anyone can type anyone's number): it is never linked or merged on; the console shows it as typed
+by the customer, unverified.
 
 Keys (prefix `handoff:`): `profile_of:{sender}` → profile id, `profile_contact:{digest}` → profile id,
 `profile:{id}:conversations` hash sender → JSON `{"channel", "linked_at"}`, `profile:{id}:contacts`
-set of contact digests. Digests are keyed HMACs (`ticket_rules.contact_digests`): Redis never holds a
-phone number or an address. Linking and merging is one Lua script, so several service processes can
-link at once.
+set of identifier digests. Digests are keyed HMACs: Redis never holds the identifier itself. Linking
+and merging is one Lua script, so several service processes can link at once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
 
-from handoff.ticket_rules import EMAIL_KEYS, PHONE_KEYS, contact_digests
-
 logger = logging.getLogger(__name__)
 
-# entity and slot names that carry a contact (bot/nlu/entities.py, domain.yml)
-CONTACT_NAMES = {"phone": "phone", "customer_phone": "phone", "email": "email", "customer_email": "email"}
+# the identifiers a channel can verify (bot/channels/identity.py `verified_ids`)
+VERIFIED_KINDS = ("customer", "messenger", "zalo")
+MAX_ID_CHARS = 128
 
 # ARGV: prefix, sender, channel, now, ttl, digest...
 # The profile that wins a merge is the oldest (smallest zero-padded id); the others are folded into it.
@@ -79,30 +85,32 @@ return 1
 """
 
 
-def contacts_in_event(event: Mapping[Text, Any]) -> Dict[Text, Text]:
-    """Phone and e-mail a Rasa event carries: entities of a `user` event, or a contact `slot` event."""
-    found: Dict[Text, Text] = {}
-    if event.get("event") == "slot":
-        kind = CONTACT_NAMES.get(str(event.get("name")))
-        if kind and isinstance(event.get("value"), str) and event["value"]:
-            found[kind] = event["value"]
-        return found
+def verified_ids_in_event(event: Mapping[Text, Any]) -> Dict[Text, Text]:
+    """The identifiers a channel verified for a `user` event (`metadata.verified_ids`)."""
     if event.get("event") != "user":
-        return found
-    parse_data = event.get("parse_data")
-    entities = parse_data.get("entities") if isinstance(parse_data, dict) else None
-    for entity in entities if isinstance(entities, list) else []:
-        if not isinstance(entity, dict):
-            continue
-        kind = CONTACT_NAMES.get(str(entity.get("entity")))
-        value = entity.get("value")
-        if kind and isinstance(value, str) and value and kind not in found:
-            found[kind] = value
-    return found
+        return {}
+    metadata = event.get("metadata")
+    ids = metadata.get("verified_ids") if isinstance(metadata, Mapping) else None
+    if not isinstance(ids, Mapping):
+        return {}
+    return {
+        kind: value
+        for kind, value in ids.items()
+        if kind in VERIFIED_KINDS and isinstance(value, str) and 0 < len(value) <= MAX_ID_CHARS
+    }
+
+
+def identity_digests(ids: Mapping[Text, Text], secret: bytes) -> List[Text]:
+    """Keyed digests (HMAC-SHA256) of verified identifiers, e.g. `customer:3f2a…`."""
+    return sorted(
+        f"{kind}:{hmac.new(secret, value.encode('utf-8'), hashlib.sha256).hexdigest()[:32]}"
+        for kind, value in ids.items()
+        if kind in VERIFIED_KINDS and value
+    )
 
 
 class CustomerProfiles:
-    """Links conversations of one customer (by phone/e-mail digest) and lists them."""
+    """Links conversations of one customer (by verified identifier) and lists them."""
 
     def __init__(
         self,
@@ -119,11 +127,10 @@ class CustomerProfiles:
         self._unlink = redis.register_script(UNLINK_SCRIPT)
 
     async def link(
-        self, sender_id: Text, channel: Text, contacts: Mapping[Text, Text], now: float
+        self, sender_id: Text, channel: Text, verified_ids: Mapping[Text, Text], now: float
     ) -> Optional[Text]:
-        """Attach the conversation to the profile of these contacts (merging profiles); its id."""
-        customer = {PHONE_KEYS[0]: contacts.get("phone"), EMAIL_KEYS[0]: contacts.get("email")}
-        digests = contact_digests(customer, await self.contact_secret())
+        """Attach the conversation to the profile of these verified identifiers (merging profiles); its id."""
+        digests = identity_digests(verified_ids, await self.contact_secret())
         if not digests:
             return None
         args = [self.prefix, sender_id, channel or "unknown", repr(now), self.ttl_seconds, *digests]
@@ -132,15 +139,15 @@ class CustomerProfiles:
         return profile_id
 
     async def link_from_event(self, event: Mapping[Text, Any]) -> Optional[Text]:
-        """Link the event's conversation when the event carries a phone or an e-mail."""
-        contacts = contacts_in_event(event)
+        """Link the event's conversation when a channel verified who the customer is."""
+        ids = verified_ids_in_event(event)
         sender_id = event.get("sender_id")
-        if not contacts or not isinstance(sender_id, str):
+        if not ids or not isinstance(sender_id, str):
             return None
         channel = event.get("input_channel") or await self._known_channel(sender_id)
         timestamp = event.get("timestamp")
         now = float(timestamp) if isinstance(timestamp, (int, float)) else 0.0
-        return await self.link(sender_id, str(channel or "unknown"), contacts, now)
+        return await self.link(sender_id, str(channel or "unknown"), ids, now)
 
     async def _known_channel(self, sender_id: Text) -> Optional[Text]:
         # slot events carry no input channel; reuse what an earlier link recorded

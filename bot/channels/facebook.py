@@ -24,6 +24,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.guard import never_silent
 from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
+from bot.channels.identity import identify
 from bot.channels.payloads import vouch
 from bot.redis_client import async_client
 
@@ -563,6 +564,7 @@ class MessengerChannel(InputChannel):
         )
         # a postback or quick reply is a press of a button this page sent (the webhook is signed)
         await vouch(user_message, from_button=kind == "postback" or bool(quick_reply.get("payload")))
+        identify(user_message, {"messenger": sender_id})  # the sender of a signed delivery
         await guarded(user_message)
 
     async def _log_attachments(

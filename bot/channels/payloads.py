@@ -13,6 +13,7 @@ from typing import Any, Awaitable, Callable, Iterable, Mapping, Set, Text
 
 from rasa.core.channels.channel import UserMessage
 
+from bot.channels.identity import identify
 from bot.nlu.inbound import OFFERED, PAYLOAD_FLAG, is_payload
 
 logger = logging.getLogger(__name__)
@@ -64,10 +65,11 @@ async def vouch(message: UserMessage, *, from_button: bool = False) -> None:
 def vouched(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
 ) -> Callable[[UserMessage], Awaitable[Any]]:
-    """Wraps a channel's message handler: payloads are checked before Rasa sees them."""
+    """Wraps a channel's message handler: payloads and identity claims are checked before Rasa sees them."""
 
     async def handler(message: UserMessage) -> Any:
         await vouch(message)
+        identify(message)  # and who the customer verifiably is (bot/channels/identity.py)
         return await on_new_message(message)
 
     return handler

@@ -13,6 +13,8 @@ MODEL = PROJECT_ROOT / "models" / "senmart.tar.gz"
 FB_VERIFY_TOKEN = "senmart-verify-e2e"
 FB_APP_SECRET = "e2e-app-secret-0f3a"
 FB_PAGE_ACCESS_TOKEN = "EAAG-e2e-page-token"
+# the shop's website signs its signed-in customers with it (bot/channels/identity.py)
+CUSTOMER_IDENTITY_SECRET = "customer-identity-secret-for-tests"
 STUDIO_TOKEN = "content-e2e-7d1f"
 
 
@@ -51,6 +53,7 @@ def system(tmp_path_factory, graph):
             "STUDIO_CONTENT_DIR": str(content),
             "STUDIO_TOKENS": f"content:{STUDIO_TOKEN}",
             "PROMOTIONS_FILE": str(content / "data" / "promotions.yml"),
+            "CUSTOMER_IDENTITY_SECRET": CUSTOMER_IDENTITY_SECRET,
         },
     )
     with System(settings) as running:

@@ -138,6 +138,7 @@ def test_agent_handles_a_ticket_live(driver, api):
     assert text_of(driver, "t-id") == ticket_id
     assert "Khiếu nại tiền" in text_of(driver, "t-reason")
     assert "SM12345678" in text_of(driver, "t-customer")
+    assert "SĐT (khách tự nhập, chưa xác minh)09******78" in text_of(driver, "t-customer")
 
     driver.find_element(By.ID, "claim").click()
     wait(driver).until(lambda b: text_of(b, "t-status") == "Đang xử lý")

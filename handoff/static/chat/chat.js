@@ -45,6 +45,17 @@
     handoffWait: $("handoff-wait"),
   };
 
+  // A customer signed in on the shop's website: the embedding page opens the chat as
+  // /#customer_id=<id>&customer_hash=<HMAC-SHA256 of the id with CUSTOMER_IDENTITY_SECRET, hex>, computed
+  // by the shop's server (the fragment never reaches a server log). Rasa checks the hash
+  // (bot/channels/identity.py); without it the conversation is anonymous.
+  function signedInCustomer() {
+    const params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+    const id = params.get("customer_id") || "";
+    const hash = params.get("customer_hash") || "";
+    return id && /^[0-9a-f]{64}$/i.test(hash) ? { id, hash } : null;
+  }
+
   const state = {
     sessionId: "",
     socket: null,
@@ -54,6 +65,7 @@
     inflight: [], // emitted, no bot answer seen yet: re-sent after a reconnect if the tracker lacks them
     handoff: null, // {ticket, position, wait, agent}
     typingTimer: null,
+    customer: signedInCustomer(), // {id, hash} when the shop's site signed the customer in
   };
 
   // -- small DOM helpers -------------------------------------------------------------------------
@@ -314,7 +326,9 @@
   function flush() {
     while (state.ready && state.socket && state.socket.connected && state.outbox.length) {
       const pending = state.outbox.shift();
-      state.socket.emit("user_uttered", { message: pending.payload, session_id: state.sessionId });
+      const data = { message: pending.payload, session_id: state.sessionId };
+      if (state.customer) data.metadata = { customer: state.customer };
+      state.socket.emit("user_uttered", data);
       state.inflight.push(pending);
     }
   }
