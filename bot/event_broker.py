@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from asyncio import AbstractEventLoop
 from typing import Any, Dict, Optional, Text
 
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_STREAM = "senmart:events"
 DEFAULT_MAXLEN = 100_000
+TRIM_EVERY_SECONDS = 60.0
 
 
 class RedisStreamEventBroker(EventBroker):
@@ -32,10 +34,19 @@ class RedisStreamEventBroker(EventBroker):
           maxlen: 100000           # optional, approximate trimming
     """
 
-    def __init__(self, url: Text, stream: Text = DEFAULT_STREAM, maxlen: int = DEFAULT_MAXLEN) -> None:
+    def __init__(
+        self,
+        url: Text,
+        stream: Text = DEFAULT_STREAM,
+        maxlen: int = DEFAULT_MAXLEN,
+        retention_seconds: Any = None,
+    ) -> None:
         self.url = url
         self.stream = stream
         self.maxlen = int(maxlen)
+        # entries older than this are trimmed (XTRIM MINID), at most once a TRIM_EVERY_SECONDS
+        self.retention_seconds = float(retention_seconds) if retention_seconds not in (None, "") else None
+        self._trimmed_at = 0.0
         self._client = async_client(url)
         self._queue: "asyncio.Queue[Dict[Text, Any]]" = asyncio.Queue()
         self._writer: Optional[asyncio.Task] = None
@@ -47,7 +58,9 @@ class RedisStreamEventBroker(EventBroker):
         """Creates the broker from endpoints.yml and checks Redis answers."""
         if broker_config is None:
             return None
-        kwargs = {k: v for k, v in broker_config.kwargs.items() if k in ("stream", "maxlen")}
+        kwargs = {
+            k: v for k, v in broker_config.kwargs.items() if k in ("stream", "maxlen", "retention_seconds")
+        }
         broker = cls(broker_config.url, **kwargs)
         try:
             await broker._client.ping()
@@ -76,11 +89,21 @@ class RedisStreamEventBroker(EventBroker):
                         approximate=True,
                     )
                     delay = 0.1
+                    await self._trim_old()
                     break
                 except (aioredis.RedisError, OSError):
                     logger.warning("Redis event stream unreachable; retrying in %.1fs", delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
+
+    async def _trim_old(self) -> None:
+        """Drop entries older than the retention (personal data is not kept longer than needed)."""
+        now = time.time()
+        if not self.retention_seconds or now - self._trimmed_at < TRIM_EVERY_SECONDS:
+            return
+        self._trimmed_at = now
+        oldest_kept = int((now - self.retention_seconds) * 1000)
+        await self._client.xtrim(self.stream, minid=f"{oldest_kept}-0", approximate=False)
 
     def is_ready(self) -> bool:
         """The broker buffers while Redis is down, so it is always ready to accept events."""

@@ -186,6 +186,9 @@ class System:
         env["RASA_AUTH_TOKEN"] = self.rasa_auth_token
         env["ACTION_SERVER_TOKEN"] = self.action_server_token
         env["CHAT_SESSION_SECRET"] = self.chat_session_secret
+        # one retention for tickets, conversations and the event stream (endpoints.yml)
+        days = float(env.get("HANDOFF_RETENTION_DAYS") or 180)
+        env.setdefault("RETENTION_SECONDS", str(int(days * 86400)))
         # one bound on a request body for Rasa's Sanic (REST webhook, Messenger batches); socket.io frames
         # and the text the NLU reads have their own (bot/nlu/inbound.py)
         env.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))

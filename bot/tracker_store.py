@@ -54,6 +54,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import tracker_keys
 from bot.redis_client import async_client
 
 logger = logging.getLogger(__name__)
@@ -100,19 +101,19 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
             decode_responses=True,
         )
         self.record_exp = int(float(record_exp)) if record_exp not in (None, "") else None
-        self.prefix = f"{key_prefix}:" if key_prefix else ""
+        self.key_prefix = key_prefix or ""
         turns = DEFAULT_HISTORY_TURNS if history_turns in (None, "") else int(float(history_turns))
         self.history_turns = max(0, turns)
         super().__init__(domain, event_broker, **kwargs)
 
     def _events_key(self, sender_id: Text) -> Text:
-        return f"{self.prefix}tracker:{sender_id}"
+        return tracker_keys.events_key(self.key_prefix, sender_id)
 
     def _session_key(self, sender_id: Text) -> Text:
-        return f"{self.prefix}tracker_session:{sender_id}"
+        return tracker_keys.session_key(self.key_prefix, sender_id)
 
     def _window_key(self, sender_id: Text) -> Text:
-        return f"{self.prefix}tracker_window:{sender_id}"
+        return tracker_keys.window_key(self.key_prefix, sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events (or write it whole if it did not come from here); stream them."""
@@ -224,9 +225,7 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
     async def delete(self, sender_ids: List[Text]) -> int:
         """Forget conversations (personal data deletion); how many existed."""
         keys = [
-            key
-            for sender in sender_ids
-            for key in (self._events_key(sender), self._session_key(sender), self._window_key(sender))
+            key for sender in sender_ids for key in tracker_keys.conversation_keys(self.key_prefix, sender)
         ]
         return int(await self.red.delete(*keys)) if keys else 0
 

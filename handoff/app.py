@@ -21,6 +21,7 @@ from bot.chat_sessions import is_valid as is_issued_session
 from handoff import metrics
 from handoff.canned_replies import CannedReplies, CannedRepliesError
 from handoff.conversation import ConversationNotFound
+from handoff.customer_deletion import delete_customer_data
 from handoff.event_consumer import EventConsumer
 from handoff.hours import AgentHours, load_holidays
 from handoff.lease_reaper import run_reaper
@@ -462,11 +463,17 @@ def create_app(
 
     @app.delete("/api/customers/<sender_id>")
     async def delete_customer(request: Request, sender_id: Text) -> HTTPResponse:
-        """Delete a customer's tickets and transcripts (admin only)."""
+        """Delete everything kept about a conversation (admin only; handoff/customer_deletion.py)."""
         if not request.ctx.agent.is_admin:
             return error(403, "forbidden", "Chỉ quản trị viên được xóa dữ liệu khách hàng.")
-        deleted = await the_store().delete_customer(sender_id)
-        return response.json({"sender_id": sender_id, "deleted_tickets": deleted, "count": len(deleted)})
+        report = await delete_customer_data(
+            the_store(),
+            sender_id,
+            settings.tracker_key_prefix,
+            settings.event_stream,
+            forget_inbox=studio_inbox.inbox_for(app).forget_sender,
+        )
+        return response.json({"sender_id": sender_id, **report})
 
     @app.get("/api/events")
     async def events(request: Request) -> None:

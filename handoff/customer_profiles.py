@@ -79,8 +79,17 @@ UNLINK_SCRIPT = """
 local prefix, sender = ARGV[1], ARGV[2]
 local id = redis.call('GET', prefix .. 'profile_of:' .. sender)
 if not id then return 0 end
-redis.call('HDEL', prefix .. 'profile:' .. id .. ':conversations', sender)
+local conversations = prefix .. 'profile:' .. id .. ':conversations'
+local contacts = prefix .. 'profile:' .. id .. ':contacts'
+redis.call('HDEL', conversations, sender)
 redis.call('DEL', prefix .. 'profile_of:' .. sender)
+if redis.call('HLEN', conversations) == 0 then
+  -- the last conversation of the profile: its identifier digests go too
+  for _, digest in ipairs(redis.call('SMEMBERS', contacts)) do
+    redis.call('DEL', prefix .. 'profile_contact:' .. digest)
+  end
+  redis.call('DEL', contacts, conversations)
+end
 return 1
 """
 

@@ -46,6 +46,8 @@ class HandoffSettings:
     rasa_url: Text = "http://127.0.0.1:5005"
     rasa_auth_token: Text = ""
     event_stream: Text = "senmart:events"
+    # endpoints.yml tracker_store.key_prefix: whose keys a personal-data deletion removes
+    tracker_key_prefix: Text = "senmart"
     lease_seconds: float = 300.0
     retention_days: float = 180.0
     avg_handle_minutes: float = 5.0
@@ -83,6 +85,7 @@ class HandoffSettings:
             rasa_url=(env.get("RASA_URL") or cls.rasa_url).rstrip("/"),
             rasa_auth_token=env.get("RASA_AUTH_TOKEN", ""),
             event_stream=env.get("EVENT_STREAM") or cls.event_stream,
+            tracker_key_prefix=env.get("TRACKER_KEY_PREFIX") or cls.tracker_key_prefix,
             lease_seconds=_number(env, "HANDOFF_LEASE_SECONDS", cls.lease_seconds, float),
             retention_days=_number(env, "HANDOFF_RETENTION_DAYS", cls.retention_days, float),
             avg_handle_minutes=_number(env, "HANDOFF_AVG_HANDLE_MINUTES", cls.avg_handle_minutes, float),

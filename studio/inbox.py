@@ -409,6 +409,12 @@ class Inbox:
         ts = float(timestamp) if timestamp is not None else self.clock()
         identity = item_id(key)
         marker = self.seen_key(sender_id, ts) if sender_id is not None and timestamp is not None else ""
+        if sender_id is not None:  # which conversations fed the item: a deletion request removes it
+            sender_key = self.sender_key(sender_id)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.sadd(sender_key, identity)
+                pipe.expire(sender_key, DAY_TTL_SECONDS)
+                await pipe.execute()
         outcome = await self._record(
             keys=[self.key("item", identity), marker, self.stats_key("inbox", self.day(ts))],
             args=[
@@ -425,6 +431,26 @@ class Inbox:
             ],
         )
         return identity, outcome
+
+    def sender_key(self, sender_id: Text) -> Text:
+        """The set of items a conversation's messages fed (keyed by a digest of the sender id)."""
+        return self.key("sender", hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:32])
+
+    async def forget_sender(self, sender_id: Text) -> int:
+        """Delete the items a conversation's messages fed (a personal-data deletion); how many.
+
+        An item is one wording, shared by every customer who wrote it: it goes whole, which forgets
+        other customers' counts of that wording too, never the deleted customer's words."""
+        sender_key = self.sender_key(sender_id)
+        identities = list(await self.redis.smembers(sender_key))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for identity in identities:
+                pipe.delete(self.key("item", identity))
+                for status in STATUSES:
+                    pipe.zrem(self.key("status", status), identity)
+            pipe.delete(sender_key)
+            results = await pipe.execute()
+        return sum(int(r) for r in results[:: len(STATUSES) + 1][: len(identities)])
 
     async def count_conversation(self, sender_id: Text, timestamp: float) -> None:
         """Remember that this conversation wrote on that (local) day."""

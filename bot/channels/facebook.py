@@ -23,8 +23,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.guard import never_silent
-from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
 from bot.channels.identity import identify
+from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
 from bot.channels.payloads import vouch
 from bot.redis_client import async_client
 

@@ -34,7 +34,11 @@ def verified_customer(claim: Any, secret: Text) -> Optional[Text]:
     if not secret or not isinstance(claim, Mapping):
         return None
     customer_id, given = claim.get("id"), claim.get("hash")
-    if not isinstance(customer_id, str) or not isinstance(given, str) or not 0 < len(customer_id) <= MAX_ID_CHARS:
+    if (
+        not isinstance(customer_id, str)
+        or not isinstance(given, str)
+        or not 0 < len(customer_id) <= MAX_ID_CHARS
+    ):
         return None
     return customer_id if hmac.compare_digest(given.lower(), customer_hash(customer_id, secret)) else None
 

@@ -137,3 +137,10 @@ async def test_event_stream_links_verified_conversations_and_deletion_unlinks(st
     profile = await store.profiles.profile_of("web1")
     assert [c["sender_id"] for c in profile["conversations"]] == ["web1"]
     assert await store.profiles.profile_of("web2") is None
+
+
+async def test_deleting_the_last_conversation_removes_the_identifier_digests(store, aredis):
+    await store.profiles.link("web1", "socketio", {"customer": CUSTOMER}, 10.0)
+    assert await aredis.keys("handoff:profile_contact:*")
+    await store.delete_customer("web1")
+    assert await aredis.keys("handoff:profile*") == ["handoff:profile_seq"]  # only the id counter
