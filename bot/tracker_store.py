@@ -123,15 +123,28 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         stored_length = await self.red.llen(events_key)
         mark = getattr(tracker, STORED_ATTRIBUTE, None)
         events = list(tracker.events)
-        if mark is not None and mark[1] == stored_length and len(events) >= mark[2] + mark[1] - mark[0]:
+        if mark is not None and len(events) >= mark[2] + mark[1] - mark[0]:
             first_index, prefix_length = mark[0], mark[2]
             new_events = events[prefix_length + mark[1] - mark[0] :]
             replace = False
+            moved = stored_length != mark[1]
+            if moved:
+                # another turn saved since this one read (a lost lock lease, a killed worker's late
+                # turn): append this turn's events after theirs; never rewrite the list from this
+                # tracker's view, which may be a window and would drop the rest of the conversation
+                logger.warning(
+                    "Conversation %s changed while this turn ran (%d stored events, %d when read): "
+                    "appending this turn's %d events.",
+                    sender_id,
+                    stored_length,
+                    mark[1],
+                    len(new_events),
+                )
         else:
-            # not read from this store (or changed behind its back): these events are the conversation
-            first_index, prefix_length, new_events, replace = 0, 0, events, True
+            # not read from this store (Rasa's PUT …/tracker/events): these events are the conversation
+            first_index, prefix_length, new_events, replace, moved = 0, 0, events, True, False
         # only the new events can start a session (all of them when the conversation is written whole)
-        new_from = first_index + len(events) - prefix_length - len(new_events)
+        new_from = 0 if replace else stored_length
         session_start = next(
             (
                 new_from + offset
@@ -140,7 +153,8 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
             ),
             None,
         )
-        window = self._next_window(events, prefix_length, first_index)
+        # the window's checkpoint indexes this tracker's view: when others appended, keep the stored one
+        window = None if moved else self._next_window(events, prefix_length, first_index)
         async with self.red.pipeline(transaction=True) as pipe:
             if replace:
                 pipe.delete(events_key, session_key, window_key)

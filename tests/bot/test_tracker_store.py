@@ -118,7 +118,7 @@ async def test_a_tracker_not_read_from_the_store_replaces_the_conversation(store
     assert redis_client.llen("senmart:tracker:c1") == 4
 
 
-async def test_a_tracker_changed_behind_its_back_is_written_whole(store, redis_client):
+async def test_a_tracker_changed_behind_its_back_appends_and_loses_nothing(store, redis_client):
     await store.save(DialogueStateTracker.from_events("c1", turn(0), DOMAIN.slots))
     stale = await store.retrieve("c1")
     fresh = await store.retrieve("c1")
@@ -127,9 +127,34 @@ async def test_a_tracker_changed_behind_its_back_is_written_whole(store, redis_c
     await store.save(fresh)
     for event in turn(2):
         stale.update(event)
-    await store.save(stale)  # its view (turns 0 and 2) is written, never a mix of both
-    tracker = await store.retrieve("c1")
-    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["câu hỏi 0", "câu hỏi 2"]
+    await store.save(stale)  # a late turn (its lock lease was lost): appended after the other one
+    tracker = await store.retrieve_full_tracker("c1")
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == [
+        "câu hỏi 0",
+        "câu hỏi 1",
+        "câu hỏi 2",
+    ]
+    assert redis_client.llen("senmart:tracker:c1") == 12
+
+
+async def test_a_late_windowed_turn_keeps_the_whole_history(store, redis_client):
+    """Before: the stale window was written over the list, dropping every turn before the window."""
+    for n in range(20):
+        tracker = await store.retrieve("c1") or DialogueStateTracker.from_events("c1", [], DOMAIN.slots)
+        for event in turn(n):
+            tracker.update(event)
+        await store.save(tracker)
+    stale = await store.retrieve("c1")  # a window: the last 6 to 12 turns
+    assert len([e for e in stale.events if isinstance(e, UserUttered)]) < 20
+    fresh = await store.retrieve("c1")
+    for event in turn(20):
+        fresh.update(event)
+    await store.save(fresh)
+    for event in turn(21):
+        stale.update(event)
+    await store.save(stale)
+    whole = await store.retrieve_full_tracker("c1")
+    assert [e.text for e in whole.events if isinstance(e, UserUttered)] == [f"câu hỏi {n}" for n in range(22)]
 
 
 def session(n):
