@@ -53,9 +53,11 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from redis.exceptions import RedisError
 
 from bot import tracker_keys
 from bot.redis_client import async_client
+from bot.tracker_spool import TurnSpool
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +106,7 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         self.key_prefix = key_prefix or ""
         turns = DEFAULT_HISTORY_TURNS if history_turns in (None, "") else int(float(history_turns))
         self.history_turns = max(0, turns)
+        self.spool = TurnSpool()
         super().__init__(domain, event_broker, **kwargs)
 
     def _events_key(self, sender_id: Text) -> Text:
@@ -116,7 +119,42 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
         return tracker_keys.window_key(self.key_prefix, sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Append the tracker's new events (or write it whole if it did not come from here); stream them."""
+        """Append the tracker's new events (or write it whole if it did not come from here); stream them.
+
+        Redis unreachable (after the client's own retries): the turn goes to the local spool
+        (bot/tracker_spool.py) and reaches Redis before this store's next operation there."""
+        try:
+            await self._flush_spool()
+            await self._save(tracker)
+        except (RedisError, OSError):
+            mark = getattr(tracker, STORED_ATTRIBUTE, None)
+            events = list(tracker.events)
+            new_events = events[mark[2] + mark[1] - mark[0] :] if mark is not None else events
+            if not new_events:
+                return
+            self.spool.keep(tracker.sender_id, [event.as_dict() for event in new_events])
+            # a later save of this tracker appends only what came after (never these events twice)
+            first, length, prefix = mark if mark is not None else (0, 0, 0)
+            setattr(tracker, STORED_ATTRIBUTE, (first, length + len(new_events), prefix))
+            if self.event_broker is not None:  # the broker buffers until Redis is back
+                await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    async def _flush_spool(self) -> None:
+        """Store the turns spooled while Redis was down, in order (raises while it still is)."""
+        if not self.spool.pending:
+            return
+        turns = self.spool.turns()
+        if turns:
+            async with self.red.pipeline(transaction=True) as pipe:
+                for sender_id, events in turns:
+                    pipe.rpush(
+                        self._events_key(sender_id), *[json.dumps(e, ensure_ascii=False) for e in events]
+                    )
+                await pipe.execute()
+            logger.warning("Stored %d turn(s) spooled while Redis was unavailable.", len(turns))
+        self.spool.clear()
+
+    async def _save(self, tracker: DialogueStateTracker) -> None:
         sender_id = tracker.sender_id
         events_key, session_key = self._events_key(sender_id), self._session_key(sender_id)
         window_key = self._window_key(sender_id)
@@ -199,6 +237,7 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The conversation's latest session, from its checkpoint on when it is long (see the module)."""
+        await self._flush_spool()
         async with self.red.pipeline(transaction=False) as pipe:
             pipe.get(self._session_key(sender_id))
             pipe.get(self._window_key(sender_id))
@@ -212,6 +251,7 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
 
     async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """Every session of the conversation, every event."""
+        await self._flush_spool()
         return await self._read(sender_id, 0, [])
 
     async def _read(

@@ -29,3 +29,32 @@ def redis_client(redis_server):
     client.flushdb()
     yield client
     client.close()
+
+
+@pytest.fixture()
+def restartable_redis(tmp_path):
+    """A redis-server of one test, killable and restartable on the same port and data: (url, restart)."""
+    port = free_port()
+    data = tmp_path / "data"
+    processes = []
+
+    def start():
+        process = Process("redis", embedded_redis_command(port, data), tmp_path / "redis.log", env={})
+        processes.append(process)
+        probe = redis.Redis(port=port)
+        wait_until(lambda: probe.ping(), "test Redis", process, timeout=20)
+        probe.close()
+
+    def kill():
+        processes[-1].kill()
+
+    def restart():
+        kill()
+        start()
+
+    start()
+    restart.kill = kill
+    restart.start = start
+    yield f"redis://127.0.0.1:{port}/0", restart
+    for process in processes:
+        process.stop()

@@ -7,30 +7,6 @@ import redis
 import redis.asyncio as aioredis
 
 from bot.redis_client import async_client
-from bot.services import Process, embedded_redis_command, free_port, wait_until
-
-
-@pytest.fixture()
-def restartable_redis(tmp_path):
-    port = free_port()
-    data = tmp_path / "data"
-    processes = []
-
-    def start():
-        process = Process("redis", embedded_redis_command(port, data), tmp_path / "redis.log", env={})
-        processes.append(process)
-        probe = redis.Redis(port=port)
-        wait_until(lambda: probe.ping(), "test Redis", process, timeout=20)
-        probe.close()
-
-    def restart():
-        processes[-1].kill()
-        start()
-
-    start()
-    yield f"redis://127.0.0.1:{port}/0", restart
-    for process in processes:
-        process.stop()
 
 
 async def _first_command_after_restart(client, restart) -> str:

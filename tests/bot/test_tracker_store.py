@@ -204,3 +204,29 @@ async def test_record_exp_sets_a_ttl(redis_server, redis_client):
         assert 3590 <= redis_client.ttl("tracker:c1") <= 3600
     finally:
         await store.red.close()
+
+
+async def test_a_turn_saved_while_redis_is_down_is_spooled_and_stored_when_it_is_back(
+    restartable_redis, tmp_path, monkeypatch, broker
+):
+    url, restart = restartable_redis
+    monkeypatch.setenv("TRACKER_SPOOL_DIR", str(tmp_path / "spool"))
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    store = AppendOnlyRedisTrackerStore(DOMAIN, host="127.0.0.1", port=port, db=0, event_broker=broker)
+    try:
+        await store.save(DialogueStateTracker.from_events("c1", turn(0), DOMAIN.slots))
+        tracker = await store.retrieve("c1")
+        restart.kill()  # Redis is down for this turn
+        for event in turn(1):
+            tracker.update(event)
+        await store.save(tracker)  # no error: kept on disk
+        assert store.spool.pending and store.spool.path.exists()
+        assert [e["text"] for _, events in store.spool.turns() for e in events if e["event"] == "user"] == [
+            "câu hỏi 1"
+        ]
+        restart.start()
+        whole = await store.retrieve_full_tracker("c1")  # flushed before the read
+        assert [e.text for e in whole.events if isinstance(e, UserUttered)] == ["câu hỏi 0", "câu hỏi 1"]
+        assert not store.spool.path.exists()
+    finally:
+        await store.red.close()
