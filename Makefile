@@ -19,7 +19,7 @@ TRAIN_INPUTS := config.yml domain.yml $(filter-out data/promotions.yml data/cann
 find_python = $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python "env PYENV_VERSION=3.10 python"; do \
 	if $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help setup train run test lint validate unit story-test browser-deps bench-deps bench clean
+.PHONY: help setup train run test lint validate unit story-test browser-deps bench-deps bench abuse clean
 
 help:
 	@echo "make run    - set up, train if needed, start Redis + action server + Rasa (Ctrl-C stops all)"
@@ -82,14 +82,19 @@ test: $(MODEL) $(CHAT_JS) lint validate browser-deps
 	$(VENV)/bin/pytest -q tests
 	$(MAKE) --no-print-directory story-test
 
-# the scale benchmark compares Sanic workers with Rasa processes behind Debian's nginx
+# the scale benchmark compares Sanic workers with Rasa processes behind Debian's nginx; the abuse
+# benchmark restarts Debian's redis-server (with a password) under load
 bench-deps:
-	@if [ ! -x /usr/sbin/nginx ]; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx-light; \
-		else echo "ERROR: the scale benchmark needs nginx: sudo apt-get install nginx-light"; exit 1; fi; fi
+	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/redis-server ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx-light redis-server; \
+		else echo "ERROR: the benchmarks need nginx and redis-server: sudo apt-get install nginx-light redis-server"; exit 1; fi; fi
 
 bench: $(MODEL) $(CHAT_JS) bench-deps
 	$(PY) -m benchmarks.run
+
+# hostile input and faults under ordinary load (also part of `make bench`); writes benchmarks/RESULTS.md
+abuse: $(MODEL) $(CHAT_JS) bench-deps
+	$(PY) -m benchmarks.run --parts abuse
 
 clean:
 	rm -rf models var/results .pytest_cache

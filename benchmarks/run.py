@@ -248,7 +248,7 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=12, help="conversations per client at 1 client")
     parser.add_argument(
         "--parts",
-        default="pipelines,selective,handoff,channels,scale,studio",
+        default="pipelines,selective,handoff,channels,scale,studio,abuse",
         help="comma-separated parts to measure; the others are kept from the last var/bench/results.json",
     )
     args = parser.parse_args()
@@ -308,6 +308,11 @@ def main() -> int:
         full = (results.get("ours") or {}).get("train_s")
         results["studio"] = {**studio_measure(model, full), "date": dt.date.today().isoformat()}
         print(f"[studio] {json.dumps(results['studio'], default=float)}", flush=True)
+    if "abuse" in parts:
+        from benchmarks.abuse_bench import abuse_measure
+
+        print("[abuse] attacks and faults under ordinary load...", flush=True)
+        results["abuse"] = {**abuse_measure(model), "date": dt.date.today().isoformat()}
     saved.write_text(json.dumps(results, indent=2, default=float))
     previous = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
     RESULTS.write_text(render(results, previous), encoding="utf-8")
@@ -331,6 +336,7 @@ def previous_sections(text: str) -> Dict[str, str]:
 
 def render(r: Dict[str, Dict], previous: str = "") -> str:
     """RESULTS.md text: every part measured so far (each with the date it was measured)."""
+    from benchmarks.abuse_bench import render_abuse
     from benchmarks.selective_bench import render_selective
 
     parts = [
@@ -344,6 +350,7 @@ def render(r: Dict[str, Dict], previous: str = "") -> str:
         ("Channels", "channels" in r, lambda: render_channels(r["channels"])),
         ("Scale", "scale" in r, lambda: render_scale(r["scale"])),
         ("Content studio", "studio" in r, lambda: render_studio(r["studio"])),
+        ("Hostile input and faults", "abuse" in r, lambda: render_abuse(r["abuse"])),
     ]
     earlier = previous_sections(previous)
     sections = [

@@ -12,6 +12,8 @@ import hmac
 import json
 import logging
 import os
+import re
+import time
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
 
 import redis.asyncio as aioredis
@@ -371,6 +373,56 @@ class MessengerOutput(OutputChannel):
         await self._send(recipient_id, message)
 
 
+SIGNATURE_FORMAT = re.compile(r"\Asha256=[0-9a-fA-F]{64}\Z")
+REFUSALS_ALLOWED = 20  # refused deliveries per address per window before it is refused unread
+REFUSAL_WINDOW_SECONDS = 60.0
+
+
+async def read_body(request: Request, limit: int) -> Optional[bytes]:
+    """The streamed body, or None once it passes `limit` bytes."""
+    chunks, size = [], 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+
+
+class Refusals:
+    """Refused webhook deliveries per sender address: past REFUSALS_ALLOWED in a window, the address is
+    refused before its upload is read (Meta's own deliveries are signed and never refused). Logged once
+    per address and window, not per request."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.windows: Dict[Text, Tuple[float, int]] = {}
+
+    def _window(self, client: Text) -> Tuple[float, int]:
+        started, count = self.windows.get(client, (self.clock(), 0))
+        if self.clock() - started > REFUSAL_WINDOW_SECONDS:
+            started, count = self.clock(), 0
+        return started, count
+
+    def blocked(self, client: Text) -> bool:
+        """Whether the address used up its refusals in this window."""
+        return self._window(client)[1] >= REFUSALS_ALLOWED
+
+    def note(self, client: Text, why: Text) -> None:
+        """Count one refused delivery."""
+        started, count = self._window(client)
+        if count == 0:
+            logger.warning(
+                "Messenger webhook refused from %s: %s (further refusals counted quietly).", client, why
+            )
+        self.windows[client] = (started, count + 1)
+        if len(self.windows) > 10_000:  # bounded: forget the oldest windows
+            for stale in sorted(self.windows, key=lambda k: self.windows[k][0])[:5_000]:
+                del self.windows[stale]
+
+
 class MessengerChannel(InputChannel):
     """Messenger webhook (GET handshake, POST events) under Rasa's `facebook` name and URL."""
 
@@ -428,6 +480,13 @@ class MessengerChannel(InputChannel):
         expected = hmac.new(self.app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
         return hmac.compare_digest(expected.encode(), signature.strip().lower().encode("utf-8", "replace"))
 
+    @property
+    def refusals(self) -> "Refusals":
+        """Refused deliveries by sender address (created on first use)."""
+        if getattr(self, "_refusals", None) is None:
+            self._refusals = Refusals()
+        return self._refusals
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """GET /webhook: Meta's verification handshake; POST /webhook: signed event deliveries."""
         guarded = never_silent(on_new_message)
@@ -449,14 +508,28 @@ class MessengerChannel(InputChannel):
             logger.warning("Messenger webhook verification refused (wrong mode or verify token).")
             return response.text("forbidden", status=403)
 
-        @webhook.route("/webhook", methods=["POST"])
+        @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            body = request.body or b""
-            if len(body) > MAX_BODY_BYTES:
-                logger.warning("Messenger webhook body of %d bytes refused (over 1 MB).", len(body))
-                return response.text("payload too large", status=413)
-            if not self.signature_valid(body, request.headers.get("X-Hub-Signature-256")):
-                logger.warning("Messenger webhook refused: missing or wrong X-Hub-Signature-256.")
+            # the body is read only after the cheap checks: a sender whose signatures keep failing, or a
+            # request without a well-formed signature, costs no upload (headers only)
+            client = request.ip or "?"
+            if self.refusals.blocked(client):
+                return response.text("too many invalid requests", status=429, headers={"Connection": "close"})
+            declared = request.headers.get("Content-Length") or "0"
+            if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+                self.refusals.note(client, f"body of {declared} bytes (over 1 MB)")
+                return response.text("payload too large", status=413, headers={"Connection": "close"})
+            signature = request.headers.get("X-Hub-Signature-256") or ""
+            if not self.app_secret or not SIGNATURE_FORMAT.match(signature):
+                self.signature_valid(b"", signature)  # says once that FB_APP_SECRET is not configured
+                self.refusals.note(client, "missing or malformed X-Hub-Signature-256")
+                return response.text("invalid signature", status=403, headers={"Connection": "close"})
+            body = await read_body(request, MAX_BODY_BYTES)
+            if body is None:
+                self.refusals.note(client, "body over 1 MB")
+                return response.text("payload too large", status=413, headers={"Connection": "close"})
+            if not self.signature_valid(body, signature):
+                self.refusals.note(client, "wrong X-Hub-Signature-256")
                 return response.text("invalid signature", status=403)
             try:
                 payload = json.loads(body.decode("utf-8"))

@@ -160,3 +160,28 @@ def test_get_started_is_an_intent_of_the_domain_answered_by_the_greeting():
                     assert isinstance(second, ActionExecuted)
                     answers.add(second.action_name)
     assert answers == {"utter_greet"}
+
+
+def test_refused_deliveries_block_an_address_for_a_window_and_log_once(caplog):
+    from bot.channels.facebook import REFUSAL_WINDOW_SECONDS, REFUSALS_ALLOWED, Refusals
+
+    now = [1000.0]
+    refusals = Refusals(clock=lambda: now[0])
+    for _ in range(REFUSALS_ALLOWED):
+        assert not refusals.blocked("203.0.113.9")
+        refusals.note("203.0.113.9", "wrong X-Hub-Signature-256")
+    assert refusals.blocked("203.0.113.9")
+    assert not refusals.blocked("198.51.100.1")  # another sender is not affected
+    assert sum("203.0.113.9" in r.getMessage() for r in caplog.records) == 1
+    now[0] += REFUSAL_WINDOW_SECONDS + 1
+    assert not refusals.blocked("203.0.113.9")  # a new window
+
+
+@pytest.mark.parametrize(
+    "header", ["", "sha256=", "sha1=" + "0" * 40, "sha256=" + "z" * 64, "sha256=" + "0" * 63]
+)
+def test_malformed_signatures_are_refused_before_the_body_is_read(header):
+    from bot.channels.facebook import SIGNATURE_FORMAT
+
+    assert SIGNATURE_FORMAT.match(header) is None
+    assert SIGNATURE_FORMAT.match("sha256=" + "a1" * 32)
