@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Awaitable, Callable, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,36 @@ async def _is_paused(sender_id: Text) -> bool:
         return False
 
 
+def _spool() -> Any:
+    """The tracker store's spool for turns Redis did not take (bot/tracker_spool.py), if it has one."""
+    from sanic import Sanic
+
+    try:
+        store = Sanic.get_app().ctx.agent.tracker_store
+    except Exception:  # no running app (tests)
+        return None
+    inner = getattr(store, "tracker_store", store)  # Rasa wraps ours in its FailSafeTrackerStore
+    return getattr(inner, "spool", None)
+
+
+def keep_unprocessed(message: UserMessage) -> None:
+    """A message the bot could not process (Redis down for the lock, a crash) still reaches its
+    conversation: the customer's words and the apology are spooled and stored with the next turn."""
+    spool = _spool()
+    if spool is None:
+        logger.error("The message of %s could not be processed nor kept.", message.sender_id)
+        return
+    now = time.time()
+    user = UserUttered(
+        message.text,
+        input_channel=message.input_channel,
+        message_id=message.message_id,
+        metadata=message.metadata,
+        timestamp=now,
+    )
+    spool.keep(message.sender_id, [user.as_dict(), BotUttered(APOLOGY, timestamp=now).as_dict()])
+
+
 def never_silent(
     on_new_message: Callable[[UserMessage], Awaitable[Any]],
 ) -> Callable[[UserMessage], Awaitable[None]]:
@@ -47,6 +79,7 @@ def never_silent(
             await on_new_message(message)
         except Exception:
             logger.exception("Handling the message of %s failed", message.sender_id)
+            keep_unprocessed(message)
         if before >= 0 and sent_count(channel) == before and not await _is_paused(message.sender_id):
             await channel.send_text_message(message.sender_id, APOLOGY)
 
