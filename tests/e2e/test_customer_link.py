@@ -114,8 +114,12 @@ def test_a_typed_phone_links_nobody(system, graph, driver, messenger_ticket):
     post(system, delivery([text_event(psid, f"so dien thoai cua minh la {phone} nhe")]))
     assert post(system, delivery([text_event(psid, "cho mình gặp nhân viên")])).status_code == 200
     ticket = messenger_ticket(psid)
-    body = api(system, "GET", f"/api/tickets/{ticket['id']}/customer-history").json()
-    assert body["conversations"] == []
+
+    def linked():  # once the event consumer has seen the conversation (its own profile exists)
+        body = api(system, "GET", f"/api/tickets/{ticket['id']}/customer-history").json()
+        return body if body["profile_id"] else None
+
+    assert wait_for(linked, timeout=15)["conversations"] == []  # the victim's chat is not "the same customer"
 
     # a forged claim: right id, wrong hash
     driver.get(page_url(system) + "chat/config.json")
@@ -134,8 +138,14 @@ def test_customer_history_of_a_lone_conversation_is_empty_and_unknown_ids_404(sy
     psid = new_psid()
     assert post(system, delivery([text_event(psid, "cho mình gặp nhân viên")])).status_code == 200
     ticket = messenger_ticket(psid)
-    body = api(system, "GET", f"/api/tickets/{ticket['id']}/customer-history").json()
-    # the Messenger user id is verified: a profile of its own, no other conversation in it
+
+    # the Messenger user id is verified: a profile of its own (linked by the event consumer, so it may
+    # come a moment after the ticket), no other conversation in it
+    def history():
+        body = api(system, "GET", f"/api/tickets/{ticket['id']}/customer-history").json()
+        return body if body["profile_id"] else None
+
+    body = wait_for(history, timeout=15)
     assert body["ticket_id"] == ticket["id"] and body["profile_id"].startswith("CP-")
     assert body["conversations"] == []
     assert api(system, "GET", "/api/tickets/KN-20000101-9999/customer-history").status_code == 404
