@@ -7,7 +7,7 @@
   person (those go to a person).
 - Typed payloads: a message starting with `/` is Rasa's `/intent{"entity": …}` syntax, which Rasa's
   RegexMessageHandler obeys after the pipeline. A customer may send only the payloads of the buttons the
-  bot itself offered; the channel marks those in the message metadata (bot/channels/payloads.py), always
+  bot itself offered (and `/get_started`, which widgets send on opening and which only greets); the channel marks those in the message metadata (bot/channels/payloads.py), always
   overwriting what the client sent. Any other `/…` text is read as words, without the slash, so it can
   never become an `EXTERNAL_` intent or set slots through typed entities.
 """
@@ -25,6 +25,9 @@ PAYLOAD_PREFIX = "/"
 # metadata key only the channels set (bot/channels/payloads.py); its one accepted value
 PAYLOAD_FLAG = "senmart_payload"
 OFFERED = "offered"
+# payloads any client may send: what web-chat widgets (rasa-webchat's initPayload) and Messenger's Get
+# Started send on opening; it only greets
+ENTRY_PAYLOADS = frozenset({"/get_started"})
 # what the normaliser adds to the parse: {"chars": n, "clipped": bool, "typed_payload": bool}
 INBOUND = "inbound"
 
@@ -41,7 +44,7 @@ def is_offered(metadata: Any) -> bool:
 
 def bounded(text: Text, metadata: Any = None) -> Tuple[Text, Dict[Text, Any]]:
     """(the text the classifiers read, the `inbound` facts for the parse)."""
-    typed = is_payload(text) and not is_offered(metadata)
+    typed = is_payload(text) and not is_offered(metadata) and text.strip() not in ENTRY_PAYLOADS
     if typed:
         text = text.strip()[len(PAYLOAD_PREFIX) :].strip()
     chars = len(text)

@@ -35,6 +35,10 @@ def test_typed_payloads_are_read_as_words(typed, read):
     assert text == read and facts["typed_payload"] is True
 
 
+def test_the_entry_payload_of_chat_widgets_stays_a_payload():
+    assert bounded("/get_started") == ("/get_started", {"chars": 12, "clipped": False, "typed_payload": False})
+
+
 def test_a_payload_the_channel_vouched_for_stays_a_payload():
     text, facts = bounded("/request_human", {PAYLOAD_FLAG: OFFERED})
     assert text == "/request_human" and facts["typed_payload"] is False

@@ -88,3 +88,8 @@ def test_a_body_over_the_bound_is_refused_and_the_server_keeps_serving(system):
     response = requests.post(url(system, "/webhooks/rest/webhook"), json=body, timeout=30)
     assert response.status_code == 413
     assert texts(say(system, new_sender(), "phí ship bao nhiêu"))
+
+
+def test_the_widgets_entry_payload_still_greets(system):
+    replies = texts(say(system, new_sender(), "/get_started"))
+    assert replies and replies[0].startswith("Xin chào, mình là trợ lý ảo của SenMart.")
