@@ -7,8 +7,9 @@
   person (those go to a person).
 - Typed payloads: a message starting with `/` is Rasa's `/intent{"entity": …}` syntax, which Rasa's
   RegexMessageHandler obeys after the pipeline. A customer may send only the payloads of the buttons the
-  bot itself offered (and `/get_started`, which widgets send on opening and which only greets); the channel marks those in the message metadata (bot/channels/payloads.py), always
-  overwriting what the client sent. Any other `/…` text is read as words, without the slash, so it can
+  bot itself offered (and `/get_started`, which widgets send on opening and which only greets); the
+  channel marks those in the message metadata (bot/channels/payloads.py), always overwriting what the
+  client sent. Any other `/…` text is read as words, without the slash, so it can
   never become an `EXTERNAL_` intent or set slots through typed entities.
 """
 

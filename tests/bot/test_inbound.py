@@ -36,7 +36,10 @@ def test_typed_payloads_are_read_as_words(typed, read):
 
 
 def test_the_entry_payload_of_chat_widgets_stays_a_payload():
-    assert bounded("/get_started") == ("/get_started", {"chars": 12, "clipped": False, "typed_payload": False})
+    assert bounded("/get_started") == (
+        "/get_started",
+        {"chars": 12, "clipped": False, "typed_payload": False},
+    )
 
 
 def test_a_payload_the_channel_vouched_for_stays_a_payload():
