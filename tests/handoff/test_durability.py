@@ -2,35 +2,11 @@
 
 import time
 
-import pytest
-import redis
 import requests
 
-from bot.services import Process, embedded_redis_command, free_port, wait_until
 from tests.polling import wait_for
 
 from .conftest import LAN_TOKEN, Api
-
-
-@pytest.fixture()
-def own_redis(tmp_path):
-    """A redis-server of this test alone, restartable on the same port and data directory."""
-    port = free_port()
-    data = tmp_path / "redis-data"
-    processes = []
-
-    def start():
-        process = Process("redis", embedded_redis_command(port, data), tmp_path / "redis.log", env={})
-        processes.append(process)
-        client = redis.Redis(port=port)
-        wait_until(lambda: client.ping(), "test Redis", process, timeout=20)
-        client.close()
-        return process
-
-    start()
-    yield f"redis://127.0.0.1:{port}/0", start, processes
-    for process in processes:
-        process.stop()
 
 
 def snapshot(api, ticket_id):
@@ -38,8 +14,8 @@ def snapshot(api, ticket_id):
     return ticket["status"], ticket["claimed_by"], ticket["claimed_at"], ticket["transcript"]
 
 
-def test_kill_service_then_restart_redis(api, start_service, own_redis):
-    url, start_redis, redis_processes = own_redis
+def test_kill_service_then_restart_redis(api, start_service, restartable_redis):
+    url, restart_redis = restartable_redis  # tests/conftest.py: killable, same port and data
     first = start_service(redis_url=url)
     client = Api(first, api.rasa)
     transcript = [{"role": "customer", "text": "Tôi bị trừ tiền hai lần 😡", "timestamp": 1795400000.0}]
@@ -57,8 +33,7 @@ def test_kill_service_then_restart_redis(api, start_service, own_redis):
     assert snapshot(restarted, ticket_id) == before
 
     time.sleep(1.5)  # appendfsync everysec
-    redis_processes[-1].kill()
-    start_redis()
+    restart_redis()
     after = wait_for(lambda: restarted.agent("GET", f"/api/tickets/{ticket_id}").ok, timeout=10)
     assert after
     assert snapshot(restarted, ticket_id) == before
