@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # the bot's clock is the real date unless SENMART_TODAY=YYYY-MM-DD is set
 # data read at run time, not training data: promotions (action server, entity rules), canned replies,
 # holidays (handoff service), anger and request-for-a-person lexicons (read when Rasa starts)
-TRAIN_INPUTS := config.yml domain.yml $(filter-out data/promotions.yml data/canned_replies.yml data/holidays.yml data/anger_lexicon.yml data/human_request.yml,$(shell find data -name '*.yml' 2>/dev/null)) $(wildcard bot/nlu/*.py)
+TRAIN_INPUTS := config.yml domain.yml $(filter-out data/promotions.yml data/canned_replies.yml data/holidays.yml data/anger_lexicon.yml data/human_request.yml,$(shell find data -name '*.yml' 2>/dev/null)) $(wildcard bot/nlu/*.py bot/policies/*.py)
 
 # Python 3.10 found by running it (a pyenv shim on PATH may exist and still fail).
 find_python = $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python "env PYENV_VERSION=3.10 python"; do \

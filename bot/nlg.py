@@ -29,16 +29,32 @@ import time
 from typing import Any, Dict, Optional, Text
 
 import aiohttp
-from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator
+import jsonschema
+from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator, nlg_response_format_spec
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 1.5
 DEFAULT_RETRY_AFTER_SECONDS = 5.0
+
+# Rasa's NLG response schema, checked and compiled once: `CallbackNaturalLanguageGenerator.validate_response`
+# re-checks the schema itself and builds a new validator for every bot message (measured: most of the
+# cost of an answer from the NLG server)
+_RESPONSE_SPEC = nlg_response_format_spec()
+jsonschema.validators.validator_for(_RESPONSE_SPEC).check_schema(_RESPONSE_SPEC)
+_RESPONSE_VALIDATOR = jsonschema.validators.validator_for(_RESPONSE_SPEC)(_RESPONSE_SPEC)
+
+
+def validate_response(answer: Dict[Text, Any]) -> None:
+    """The same check as Rasa's callback NLG: RasaException when `answer` is not a valid response."""
+    error = jsonschema.exceptions.best_match(_RESPONSE_VALIDATOR.iter_errors(answer))
+    if error is not None:
+        raise RasaException(f"{error.message}. Failed to validate NLG response from API.")
 
 
 class StudioNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
@@ -112,7 +128,7 @@ class StudioNaturalLanguageGenerator(TemplatedNaturalLanguageGenerator):
             answer = await resp.json(content_type=None)
         if not isinstance(answer, dict):
             raise ValueError(f"NLG server answered {type(answer).__name__}, not a response object")
-        CallbackNaturalLanguageGenerator.validate_response(answer)  # RasaException if malformed
+        validate_response(answer)  # RasaException if malformed
         return answer
 
     def _session(self) -> aiohttp.ClientSession:

@@ -1,0 +1,1 @@
+"""Dialogue policies of the SenMart bot, registered by module path in config.yml."""
