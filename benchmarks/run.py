@@ -560,6 +560,17 @@ def render_scale(s: Dict) -> str:
         + " |"
         for key, label in configs
     )
+    cpu_rows = "\n".join(
+        f"| {label} | {workload} | "
+        + " | ".join(
+            f"{s[key][run]['cpu_ms_per_msg'].get(name, 0):.1f}"
+            for name in ("rasa", "actions", "handoff", "redis")
+        )
+        + f" | {s[key][run]['msg_per_s']:.1f} | {s[key][run]['p95']:.0f} |"
+        for key, label in configs
+        for run, workload in (("c8", "fixed"), ("varied_c8", "varied"))
+        if "cpu_ms_per_msg" in s[key].get(run, {})
+    )
     errors = sum(s[k][f"c{c}"]["errors"] for k, _ in configs for c in (1, 8, 32))
     errors += sum(s[k]["long"]["errors"] for k, _ in configs)
 
@@ -599,7 +610,34 @@ would be the bottleneck:
 | Configuration | Rasa | Action server | Handoff service | Redis | nginx |
 |---|---|---|---|---|---|
 {cores_rows}
+{render_cpu(s, configs, cpu_rows) if cpu_rows else ""}
 {"" if ratio_long <= 1.2 else LONG_NOTE}"""
+
+
+def render_cpu(s: Dict, configs: List, cpu_rows: str) -> str:
+    """CPU per customer message of each service (scale part), with the targets of the CPU issue."""
+    stock, many = s["stock"], s["ours_n"]
+    rasa_ms = [
+        s[key][run]["cpu_ms_per_msg"]["rasa"] for key in ("ours_1", "ours_n") for run in ("c8", "varied_c8")
+    ]
+    ratio_8 = many["c8"]["msg_per_s"] / stock["c8"]["msg_per_s"]
+    ratio_varied = many["varied_c8"]["msg_per_s"] / stock["varied_c8"]["msg_per_s"]
+    worst = max(rasa_ms)
+    return f"""
+CPU per customer message at 8 customers, in ms (CPU seconds of each service's processes ÷ messages;
+steadier than wall time on a machine shared with the load generator). *Fixed* = the 10-turn conversation
+above for every customer; *varied* = every customer 10 different everyday questions from
+`evaluation/customer_questions.yml` (all styles), so no answer comes from repetition alone:
+
+| Configuration | Conversations | Rasa | Action server | Handoff | Redis | Messages/s | p95 ms |
+|---|---|---|---|---|---|---|---|
+{cpu_rows}
+
+Targets: Rasa ≤ 20 ms of CPU per message (ours, every run above): worst {worst:.1f} ms,
+{"met" if worst <= 20 else "**not met**"}; ≥ 2.5× stock messages/s at 8 customers ({many['workers']} workers):
+{ratio_8:.2f}× on the fixed conversation, {ratio_varied:.2f}× on varied ones,
+{"met" if min(ratio_8, ratio_varied) >= 2.5 else "**not met**"}.
+"""
 
 
 def render_studio(s: Dict) -> str:

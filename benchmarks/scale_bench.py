@@ -3,18 +3,20 @@
 Each configuration is started with `bot.services.System` (embedded Redis, action server, Rasa) and measured
 over the REST webhook with the fixed 10-turn conversation of run.py: messages/s and p50/p95/p99 at 1, 8
 and 32 concurrent customers, the Rasa processes' peak RSS, and the latency at turn 10 against turn 100
-of 100-turn conversations.
+of 100-turn conversations; the CPU each service spends per customer message, on the fixed conversation
+and on varied conversations (every customer different everyday questions, see `varied_conversations`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import os
+import random
 import shutil
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import psutil
 import requests
@@ -22,6 +24,7 @@ import requests
 from benchmarks.run import CONVERSATION, OUT, MemorySampler
 from bot.services import Process, System, free_port, wait_until
 from bot.settings import Settings
+from evaluation.sets import CUSTOMER_QUESTIONS_FILE, record_items
 
 LONG_TURNS = 100
 
@@ -31,19 +34,37 @@ def _percentile(values: List[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def _conversation(base: str, turns: int) -> Tuple[List[float], int]:
-    """One customer, `turns` messages cycling through CONVERSATION: (latency per turn in ms, errors)."""
+def varied_conversations(count: int, turns: int = 10, seed: int = 7) -> List[List[str]]:
+    """`count` conversations of `turns` different everyday questions each, in every customer style (no
+    diacritics, teencode, long, English mixed in), drawn from evaluation/customer_questions.yml: every
+    message text differs from the last conversation's, so nothing is answered from repetition alone."""
+    questions = [item.text for item in record_items(CUSTOMER_QUESTIONS_FILE) if item.label.startswith("faq/")]
+    rng = random.Random(seed)
+    conversations = []
+    for _ in range(count):
+        rng.shuffle(questions)
+        conversations.append(questions[:turns])
+    return conversations
+
+
+def _conversation(
+    base: str, turns: int, texts: Optional[Sequence[str]] = None, need_reply: bool = True
+) -> Tuple[List[float], int]:
+    """One customer, `turns` messages cycling through `texts` (the fixed CONVERSATION by default):
+    (latency per turn in ms, errors). Without `need_reply` an empty answer is not an error (a varied
+    conversation may reach a person after two questions the bot declines, and the bot then stays silent)."""
+    texts = texts or CONVERSATION
     sender = f"scale-{uuid.uuid4().hex[:12]}"
     latencies, errors = [], 0
     with requests.Session() as session:
         for turn in range(turns):
-            text = CONVERSATION[turn % len(CONVERSATION)]
+            text = texts[turn % len(texts)]
             start = time.perf_counter()
             try:
                 response = session.post(
                     f"{base}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120
                 )
-                ok = response.status_code == 200 and bool(response.json())
+                ok = response.status_code == 200 and (bool(response.json()) or not need_reply)
             except (requests.RequestException, ValueError):
                 ok = False
             latencies.append((time.perf_counter() - start) * 1000)
@@ -51,16 +72,16 @@ def _conversation(base: str, turns: int) -> Tuple[List[float], int]:
     return latencies, errors
 
 
-def load(base: str, clients: int, conversations_per_client: int) -> Dict[str, float]:
-    """`clients` customers at once running 10-turn conversations: throughput, percentiles, errors."""
+def load(base: str, clients: int, conversations_per_client: int, varied: bool = False) -> Dict[str, float]:
+    """`clients` customers at once running 10-turn conversations (the fixed one, or `varied`: each
+    customer its own questions): throughput, percentiles, errors."""
     latencies: List[float] = []
     errors = 0
+    count = clients * conversations_per_client
+    scripts = varied_conversations(count) if varied else [CONVERSATION] * count
     start = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
-        jobs = [
-            pool.submit(_conversation, base, len(CONVERSATION))
-            for _ in range(clients * conversations_per_client)
-        ]
+        jobs = [pool.submit(_conversation, base, len(script), script, not varied) for script in scripts]
         for job in jobs:
             values, failed = job.result()
             latencies.extend(values)
@@ -190,15 +211,23 @@ def measure(label: str, model: Path, workers: int, stock: bool, processes: int =
         for _ in range(2):
             _conversation(base, len(CONVERSATION))  # warm-up
         result: Dict[str, object] = {"workers": workers, "processes": processes}
-        for clients, per_client in ((1, 8), (8, 3), (32, 1)):
+        for key, clients, per_client, varied in (
+            ("c1", 1, 8, False),
+            ("c8", 8, 3, False),
+            ("c32", 32, 1, False),
+            ("varied_c8", 8, 3, True),
+        ):
             before, started = cpu_seconds(system), time.perf_counter()
-            result[f"c{clients}"] = load(base, clients, per_client)
+            result[key] = load(base, clients, per_client, varied=varied)
             elapsed, after = time.perf_counter() - started, cpu_seconds(system)
+            spent = {name: after[name] - before.get(name, 0.0) for name in after}
             # cores each service kept busy: is the action server or the handoff service the bottleneck?
-            result[f"c{clients}"]["cores_used"] = {
-                name: round((after[name] - before.get(name, 0.0)) / elapsed, 2) for name in after
+            result[key]["cores_used"] = {name: round(used / elapsed, 2) for name, used in spent.items()}
+            # CPU of each service per customer message (steadier than wall time on a shared machine)
+            result[key]["cpu_ms_per_msg"] = {
+                name: round(1000 * used / result[key]["messages"], 2) for name, used in spent.items()
             }
-            print(f"[scale:{label}] c{clients} {result[f'c{clients}']}", flush=True)
+            print(f"[scale:{label}] {key} {result[key]}", flush=True)
         result["long"] = long_conversations(base)
         print(f"[scale:{label}] long {result['long']}", flush=True)
         for sampler in samplers:

@@ -207,12 +207,12 @@ class System:
         workers = self.settings.rasa_workers
         env["SANIC_WORKERS"] = str(workers)  # Rasa honours it with a Redis lock store
         env["LOCK_TTL_SECONDS"] = f"{self.settings.lock_ttl_seconds:g}"
-        if workers > 1:
-            # TensorFlow starts one thread per core in every worker: cap them so workers share the cores
-            per_worker = max(1, (os.cpu_count() or 1) // workers)
-            env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", str(per_worker))
-            env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
-            env.setdefault("OMP_NUM_THREADS", str(per_worker))
+        # TensorFlow runs each op of our small models inline with one thread: its default pool (a thread
+        # per core, in every worker) spins between the tiny ops of a message and cost about 2 ms of CPU per
+        # message with no gain in latency (benchmarks/RESULTS.md, "CPU per message")
+        env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
+        env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
+        env.setdefault("OMP_NUM_THREADS", "1")
         # Messenger: Rasa cannot expand unset ${VARS} in credentials.yml; empty = the channel refuses requests
         env.setdefault("FB_VERIFY_TOKEN", "")
         env.setdefault("FB_APP_SECRET", "")

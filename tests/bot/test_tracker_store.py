@@ -230,3 +230,31 @@ async def test_a_turn_saved_while_redis_is_down_is_spooled_and_stored_when_it_is
         assert not store.spool.path.exists()
     finally:
         await store.red.close()
+
+
+def test_events_read_back_as_rasa_reads_them():
+    """The table lookup gives the same events as Rasa's `Event.from_parameters` for every event type."""
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    from bot.tracker_store import event_from_dict
+
+    samples = [
+        {"event": "user", "text": "phí ship", "parse_data": {"intent": {"name": "faq"}}, "timestamp": 1.0},
+        {"event": "bot", "text": "25.000đ", "data": {"buttons": None}, "timestamp": 2.0},
+        {"event": "action", "name": "utter_faq", "policy": "RulePolicy", "confidence": 1.0},
+        {"event": "slot", "name": "promo_code", "value": "GIAM50K"},
+        {"event": "pause"},
+        {"event": "resume"},
+        {"event": "active_loop", "name": "csat_form"},
+        {"event": "session_started"},
+        {"event": "followup", "name": "utter_greet"},
+        {"event": "restart"},
+    ]
+    for sample in samples:
+        assert event_from_dict(sample) == Event.from_parameters(sample), sample
+    names = {cls.type_name for cls in rasa.shared.utils.common.all_subclasses(Event)}
+    assert {"user", "bot", "action", "slot"} <= names
+    assert event_from_dict({"text": "no event name"}) is None
+    with pytest.raises(ValueError):
+        event_from_dict({"event": "no_such_event"})
