@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import queue
+import random
 import threading
 import time
 import uuid
@@ -78,8 +79,13 @@ def messenger_latency(system, graph, secret: str, n: int = 30) -> Dict[str, floa
     return summarize(times)
 
 
-def _web_session(url: str, deadline: float, think_seconds: float, stats: Dict[str, Any], index: int) -> None:
-    """One customer over a WebSocket: send, wait for the reply, pause, repeat until the deadline.
+def _web_session(
+    url: str, deadline: float, think_seconds: float, stats: Dict[str, Any], index: int, jitter: bool = False
+) -> None:
+    """One customer over a WebSocket: send, wait for the reply, pause, repeat until the deadline. With
+    `jitter` the customer starts within the first `think_seconds` and pauses 0.5–1.5 × `think_seconds`
+    (customers do not all type at the same speed); without it every customer starts at once and pauses
+    exactly `think_seconds`, so messages arrive in waves (the worst case).
 
     Sync clients in threads: python-engineio's asyncio WebSocket client needs aiohttp >= 3.10, Rasa 3.6
     pins 3.9."""
@@ -95,6 +101,9 @@ def _web_session(url: str, deadline: float, think_seconds: float, stats: Dict[st
         with stats["lock"]:
             stats["sessions"][session_id] = 0
         turn = 0
+        rng = random.Random(index)
+        if jitter:
+            time.sleep(rng.uniform(0, think_seconds))
         while time.monotonic() < deadline:
             text = WEB_MESSAGES[(index + turn) % len(WEB_MESSAGES)]
             turn += 1
@@ -112,7 +121,7 @@ def _web_session(url: str, deadline: float, think_seconds: float, stats: Dict[st
             with stats["lock"]:
                 stats["latency_ms"].append((time.perf_counter() - start) * 1000)
             # the bot may answer in several messages: drain them before the next question
-            time.sleep(think_seconds)
+            time.sleep(think_seconds * (rng.uniform(0.5, 1.5) if jitter else 1.0))
             while not replies.empty():
                 replies.get_nowait()
                 with stats["lock"]:
@@ -122,7 +131,7 @@ def _web_session(url: str, deadline: float, think_seconds: float, stats: Dict[st
 
 
 def website_sessions(
-    system, clients: int = 100, seconds: float = 60.0, think_seconds: float = 1.0
+    system, clients: int = 100, seconds: float = 60.0, think_seconds: float = 1.0, jitter: bool = False
 ) -> Dict[str, Any]:
     """`clients` socket.io customers for `seconds`: messages sent, answered, lost, latency."""
     stats: Dict[str, Any] = {
@@ -137,7 +146,7 @@ def website_sessions(
     deadline = started + seconds
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
         jobs = [
-            pool.submit(_web_session, system.rasa_url, deadline, think_seconds, stats, index)
+            pool.submit(_web_session, system.rasa_url, deadline, think_seconds, stats, index, jitter)
             for index in range(clients)
         ]
         for job in jobs:
@@ -157,6 +166,7 @@ def website_sessions(
         "clients": clients,
         "seconds": round(elapsed, 1),
         "think_seconds": think_seconds,
+        "jitter": jitter,
         "sent": stats["sent"],
         "answered": answered,
         "lost": stats["lost"],
