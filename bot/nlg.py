@@ -46,8 +46,9 @@ DEFAULT_RETRY_AFTER_SECONDS = 5.0
 # re-checks the schema itself and builds a new validator for every bot message (measured: most of the
 # cost of an answer from the NLG server)
 _RESPONSE_SPEC = nlg_response_format_spec()
-jsonschema.validators.validator_for(_RESPONSE_SPEC).check_schema(_RESPONSE_SPEC)
-_RESPONSE_VALIDATOR = jsonschema.validators.validator_for(_RESPONSE_SPEC)(_RESPONSE_SPEC)
+_VALIDATOR_CLASS = jsonschema.validators.validator_for(_RESPONSE_SPEC)
+_VALIDATOR_CLASS.check_schema(_RESPONSE_SPEC)
+_RESPONSE_VALIDATOR = _VALIDATOR_CLASS(_RESPONSE_SPEC)
 
 
 def validate_response(answer: Dict[Text, Any]) -> None:

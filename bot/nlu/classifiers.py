@@ -17,24 +17,23 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.inference import DirectInference
 
 
+class _DirectPredict(DirectInference):
+    """`_predict` of Rasa's DIET family, switching to the direct graph call after the first message."""
+
+    def _predict(self, message: Message) -> Optional[Dict[Text, Union[tf.Tensor, Dict[Text, Any]]]]:
+        output = super()._predict(message)  # type: ignore[misc]
+        self._use_direct_call()
+        return output
+
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
     is_trainable=True,
 )
-class DirectDIETClassifier(DirectInference, DIETClassifier):
+class DirectDIETClassifier(_DirectPredict, DIETClassifier):
     """DIETClassifier whose predictions call the graph directly after the first."""
-
-    def _predict(self, message: Message) -> Optional[Dict[Text, Union[tf.Tensor, Dict[Text, tf.Tensor]]]]:
-        output = super()._predict(message)
-        self._use_direct_call()
-        return output
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class DirectResponseSelector(DirectInference, ResponseSelector):
+class DirectResponseSelector(_DirectPredict, ResponseSelector):
     """ResponseSelector whose predictions call the graph directly after the first."""
-
-    def _predict(self, message: Message) -> Optional[Dict[Text, Union[tf.Tensor, Dict[Text, Any]]]]:
-        output = super()._predict(message)
-        self._use_direct_call()
-        return output
