@@ -218,13 +218,30 @@ def channels_measure(model: Path) -> Dict[str, object]:
             "FB_GRAPH_URL": graph.url,
         },
     )
+    from benchmarks.scale_bench import cpu_seconds
+
+    def with_cpu(system: System, **kwargs) -> Dict[str, object]:
+        """website_sessions(**kwargs) and the CPU ms per answered message of each service and of the
+        load generator (this process: 100 socket.io clients share the 2 cores with the services)."""
+        me = psutil.Process()
+        before, mine = cpu_seconds(system), sum(me.cpu_times()[:2])
+        result = website_sessions(system, clients=100, seconds=60.0, **kwargs)
+        after, spent_mine = cpu_seconds(system), sum(me.cpu_times()[:2]) - mine
+        answered = max(1, result["answered"])
+        result["cpu_ms_per_answer"] = {
+            name: round(1000 * (after[name] - before.get(name, 0.0)) / answered, 2) for name in after
+        }
+        result["cpu_ms_per_answer"]["load generator"] = round(1000 * spent_mine / answered, 2)
+        return result
+
     try:
         with System(settings) as system:
+            website_sessions(system, clients=8, seconds=5.0)  # warm-up: every worker has answered
             return {
                 "rasa_workers": settings.rasa_workers,
                 "messenger_ms": messenger_latency(system, graph, secret),
-                "web": website_sessions(system, clients=100, seconds=60.0),
-                "web_jitter": website_sessions(system, clients=100, seconds=60.0, jitter=True),
+                "web": with_cpu(system),
+                "web_jitter": with_cpu(system, jitter=True),
             }
     finally:
         graph.stop()
@@ -512,11 +529,30 @@ p95 {p95_jitter:.0f} ms, max {other['latency_ms']['max']:.0f} ms; {other['sent']
 {other['answered']} answered, {other['in_tracker']} in the trackers, {lost} lost
 ({other['answered_per_s']:.1f} answers/s).
 
+{render_web_cpu(web)}
+
 Target (100 website sessions p95 ≤ 1 s, 0 lost): waves {p95:.0f} ms,
 {"met" if p95 <= 1000 else "**not met**"};
 customers out of step {p95_jitter:.0f} ms, {"met" if p95_jitter <= 1000 else "**not met**"}; lost
 {lost_all}, {"met" if lost_all == 0 else "**not met**"}.
 """
+
+
+def render_web_cpu(web: Dict) -> str:
+    """CPU per answered message on the website path, and what a wave of 100 messages costs the cores."""
+    cpu = web.get("cpu_ms_per_answer")
+    if not cpu:
+        return ""
+    total = sum(cpu.values())
+    parts = ", ".join(f"{name} {value:.1f} ms" for name, value in cpu.items())
+    cores = os.cpu_count() or 1
+    drain = web["clients"] * total / 1000 / cores
+    return (
+        f"CPU per answered message in the waves run: {parts} (total {total:.1f} ms). A wave of "
+        f"{web['clients']} messages sent in the same instant needs {web['clients']} × {total:.1f} ms of CPU, "
+        f"{drain:.2f} s on {cores} cores, before its last message is answered: below 1 s for the "
+        f"95th message only when the whole path costs less than about {1000 * cores / 95:.0f} ms per message."
+    )
 
 
 LONG_NOTE = """

@@ -19,8 +19,18 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.eager import context
+from tensorflow.python.framework import ops
 
 logger = logging.getLogger(__name__)
+
+
+def _tensor(value: Any) -> tf.Tensor:
+    """`tf.convert_to_tensor(value)` without its dispatch layers for a NumPy array (the eager tensor it
+    builds in the end, same dtype inferred): 7 instead of 18 µs, for each of the ~10 inputs of a call."""
+    if isinstance(value, np.ndarray):
+        return ops.EagerTensor(value, context.context().device_name, None)
+    return tf.convert_to_tensor(value)
 
 
 class _DirectCall:
@@ -34,7 +44,7 @@ class _DirectCall:
     def __call__(self, batch_in: Tuple[np.ndarray, ...]) -> Dict[str, Any]:
         if not self.failed:
             try:
-                flat = [tf.convert_to_tensor(value) for value in tf.nest.flatten(batch_in)]
+                flat = [_tensor(value) for value in tf.nest.flatten(batch_in)]
                 return self.concrete._call_flat(flat, self.concrete.captured_inputs)
             except (TypeError, ValueError, tf.errors.InvalidArgumentError) as problem:
                 self.failed = True

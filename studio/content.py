@@ -106,8 +106,19 @@ def dump_yaml(handler: YAML, data: Any) -> Text:
     return buffer.getvalue()
 
 
+# how many content files this process has written: readers that cache content (the NLG server's
+# ResponseBook) re-check their files at once when it moves
+_writes = 0
+
+
+def content_writes() -> int:
+    """Number of `write_atomic` calls so far in this process."""
+    return _writes
+
+
 def write_atomic(path: Path, text: Text) -> None:
     """Write a file so readers see the old or the new content, never half of it."""
+    global _writes
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
@@ -116,6 +127,7 @@ def write_atomic(path: Path, text: Text) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+        _writes += 1
     finally:
         if tmp.exists():
             tmp.unlink()

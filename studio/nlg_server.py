@@ -2,8 +2,10 @@
 
 Answers from the response texts of the content files: `domain.yml` `responses` plus every `responses:`
 of `data/**/*.yml` (the FAQ answers `utter_faq/<topic>` live next to their examples), re-read when a
-file's mtime or size changes, so an answer edited in the studio is what the bot says at the next
-message, without retraining.
+file's mtime or size changes: an answer edited in the studio is what the bot says at the next message,
+without retraining (a studio write re-checks the files at once); a file changed outside the studio is
+seen within `recheck_seconds` (1 s: listing and stat-ing every content file at each bot message was a
+sixth of the staff service's CPU per customer message).
 
 Variation choice (channel-specific and conditional variations) and `{slot}` filling are Rasa's own
 (`TemplatedNaturalLanguageGenerator.generate_from_slots`, `ResponseVariationFilter`, the interpolator):
@@ -18,11 +20,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import yaml
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+
+from studio.content import content_writes
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +75,10 @@ def _responses_of(path: Path) -> Responses:
 class ResponseBook:
     """All responses of a content directory, cached per file by (mtime, size)."""
 
-    def __init__(self, content_dir: Path) -> None:
+    def __init__(self, content_dir: Path, recheck_seconds: float = 1.0) -> None:
         self.content_dir = Path(content_dir)
+        self.recheck_seconds = recheck_seconds
+        self._checked: Tuple[float, int] = (float("-inf"), -1)  # (monotonic time, content_writes())
         self._files: Dict[Path, Tuple[_Stamp, Responses]] = {}
         self._merged: Responses = {}
         self._merged_key: Optional[Tuple[Tuple[Text, _Stamp], ...]] = None
@@ -86,7 +93,13 @@ class ResponseBook:
         return paths
 
     def responses(self) -> Responses:
-        """The current responses; files whose mtime/size changed (or that appeared) are re-read."""
+        """The current responses; files whose mtime/size changed (or that appeared) are re-read. The
+        files are looked at again after `recheck_seconds` or as soon as the studio wrote one."""
+        now, writes = time.monotonic(), content_writes()
+        checked_at, writes_then = self._checked
+        if writes == writes_then and now - checked_at < self.recheck_seconds:
+            return self._merged
+        self._checked = (now, writes)
         stamps: List[Tuple[Path, _Stamp]] = []
         for path in self._paths():
             try:

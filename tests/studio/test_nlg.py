@@ -143,16 +143,46 @@ def test_faq_answer_from_the_topic_file(service):
     assert answer.json() == {"text": SHIPPING}
 
 
-def test_an_edit_is_live_at_the_next_request(service, content):
+def answer_within(service, name: str, expected: dict, seconds: float) -> float:
+    """Seconds until the server answers `expected` for `name` (fails after `seconds`)."""
+    started = time.monotonic()
+    while True:
+        answer = service.nlg(body(name)).json()
+        if answer == expected:
+            return time.monotonic() - started
+        assert time.monotonic() - started < seconds, answer
+        time.sleep(0.05)
+
+
+def test_a_file_edited_outside_the_studio_is_live_within_the_recheck_interval(service, content):
     path = content / "data" / "nlu" / "faq" / "shipping_fee.yml"
+    assert service.nlg(body("utter_faq/shipping_fee")).json() == {"text": SHIPPING}
     rewrite(path, "25.000đ", "27.000đ")
     try:
-        assert service.nlg(body("utter_faq/shipping_fee")).json() == {
-            "text": SHIPPING.replace("25.000đ", "27.000đ")
-        }
+        answer_within(
+            service, "utter_faq/shipping_fee", {"text": SHIPPING.replace("25.000đ", "27.000đ")}, 2.5
+        )
     finally:
         rewrite(path, "27.000đ", "25.000đ")
-    assert service.nlg(body("utter_faq/shipping_fee")).json() == {"text": SHIPPING}
+    answer_within(service, "utter_faq/shipping_fee", {"text": SHIPPING}, 2.5)
+
+
+def test_response_book_rereads_at_once_after_a_studio_write_and_else_after_the_interval(tmp_path):
+    from studio.content import write_atomic
+    from studio.nlg_server import ResponseBook
+
+    (tmp_path / "domain.yml").write_text('responses:\n  utter_a:\n    - text: "một"\n', encoding="utf-8")
+    book = ResponseBook(tmp_path, recheck_seconds=3600)
+    assert book.responses() == {"utter_a": [{"text": "một"}]}
+    rewrite(tmp_path / "domain.yml", "một", "hai")  # outside the studio: not looked at for an hour
+    assert book.responses() == {"utter_a": [{"text": "một"}]}
+    assert book.reloads == 1
+    write_atomic(tmp_path / "domain.yml", 'responses:\n  utter_a:\n    - text: "ba"\n')  # the studio
+    assert book.responses() == {"utter_a": [{"text": "ba"}]}
+    assert book.reloads == 2
+    book.recheck_seconds = 0
+    rewrite(tmp_path / "domain.yml", "ba", "bốn")
+    assert book.responses() == {"utter_a": [{"text": "bốn"}]}
 
 
 def test_slots_and_arguments_fill_placeholders(service):
@@ -257,6 +287,9 @@ async def test_faq_answers_go_through_it(service, content):
     path = content / "data" / "nlu" / "faq" / "shipping_fee.yml"
     rewrite(path, "25.000đ", "26.000đ")
     try:
+        answer_within(
+            service, "utter_faq/shipping_fee", {"text": SHIPPING.replace("25.000đ", "26.000đ")}, 2.5
+        )
         parse = {
             "intent": {"name": "faq", "confidence": 0.99},
             "response_selector": {
