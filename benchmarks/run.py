@@ -274,6 +274,11 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     saved = OUT / "results.json"
     results: Dict[str, Dict[str, object]] = json.loads(saved.read_text()) if saved.exists() else {}
+
+    def checkpoint() -> None:
+        """Keep what is measured so far (a later part that fails loses nothing; --parts resumes)."""
+        saved.write_text(json.dumps(results, indent=2, default=float))
+
     if "pipelines" in parts:
         for label, config, name in [
             ("ours", "config.yml", "ours"),
@@ -287,6 +292,7 @@ def main() -> int:
             print(f"[{label}] {scores}; serving...", flush=True)
             serving = serve_and_measure(model, args.conversations)
             results[label] = {"train_s": seconds, **scores, **serving, "date": dt.date.today().isoformat()}
+            checkpoint()
             print(f"[{label}] {json.dumps(results[label], default=float)}", flush=True)
     if "selective" in parts:
         from benchmarks.selective_bench import selective_measure, write_svg
@@ -299,6 +305,7 @@ def main() -> int:
         models = {name: OUT / f"{name}.tar.gz" for name in ("ours", "default")}
         results["selective"] = {**selective_measure(models, OUT), "date": dt.date.today().isoformat()}
         write_svg(results["selective"])
+        checkpoint()
     # the later parts serve our model: the one just trained, else the project's own
     model = (
         OUT / "ours.tar.gz" if (OUT / "ours.tar.gz").exists() else PROJECT_ROOT / "models" / "senmart.tar.gz"
@@ -307,6 +314,7 @@ def main() -> int:
         if part in parts:
             print(f"[{part}] measuring...", flush=True)
             results[part] = {**measure(model), "date": dt.date.today().isoformat()}
+            checkpoint()
             print(f"[{part}] {json.dumps(results[part], default=float)}", flush=True)
     if "scale" in parts:
         from benchmarks.scale_bench import scale_measure
@@ -319,19 +327,21 @@ def main() -> int:
             **scale_measure(OUT / "ours.tar.gz", OUT / "default.tar.gz"),
             "date": dt.date.today().isoformat(),
         }
+        checkpoint()
     if "studio" in parts:
         from benchmarks.studio_bench import studio_measure
 
         print("[studio] measuring (one real train → gate → publish)...", flush=True)
         full = (results.get("ours") or {}).get("train_s")
         results["studio"] = {**studio_measure(model, full), "date": dt.date.today().isoformat()}
+        checkpoint()
         print(f"[studio] {json.dumps(results['studio'], default=float)}", flush=True)
     if "abuse" in parts:
         from benchmarks.abuse_bench import abuse_measure
 
         print("[abuse] attacks and faults under ordinary load...", flush=True)
         results["abuse"] = {**abuse_measure(model), "date": dt.date.today().isoformat()}
-    saved.write_text(json.dumps(results, indent=2, default=float))
+    checkpoint()
     previous = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
     RESULTS.write_text(render(results, previous), encoding="utf-8")
     print(f"Written {RESULTS}")
