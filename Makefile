@@ -19,11 +19,12 @@ TRAIN_INPUTS := config.yml domain.yml $(filter-out data/promotions.yml data/cann
 find_python = $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python "env PYENV_VERSION=3.10 python"; do \
 	if $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help setup train run test lint validate unit story-test browser-deps bench-deps bench abuse clean
+.PHONY: help setup train run test test-fast lint validate unit story-test browser-deps bench-deps bench abuse clean
 
 help:
 	@echo "make run    - set up, train if needed, start Redis + action server + Rasa (Ctrl-C stops all)"
 	@echo "make test   - set up, train if needed, run every test"
+	@echo "make test-fast - lint and the tests without the slow, training and browser lanes"
 	@echo "make bench  - benchmarks into benchmarks/RESULTS.md"
 	@echo "make train | lint | validate | clean"
 
@@ -59,8 +60,9 @@ run: $(MODEL) $(CHAT_JS)
 	$(PY) -m bot run
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bot actions handoff studio evaluation tests benchmarks
-	$(VENV)/bin/ruff format --check bot actions handoff studio evaluation tests benchmarks
+	$(VENV)/bin/ruff check bot actions common handoff staff studio evaluation testkit tests benchmarks tools
+	$(VENV)/bin/ruff format --check bot actions common handoff staff studio evaluation testkit tests benchmarks tools
+	$(PY) tools/import_graph.py
 
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings --quiet
@@ -81,6 +83,10 @@ browser-deps:
 test: $(MODEL) $(CHAT_JS) lint validate browser-deps
 	$(VENV)/bin/pytest -q tests
 	$(MAKE) --no-print-directory story-test
+
+# every package's logic and in-process API tests, without the slow lanes (tests/conftest.py)
+test-fast: $(MODEL) $(CHAT_JS) lint
+	$(VENV)/bin/pytest -q tests -m "not slow and not training and not browser"
 
 # the scale benchmark compares Sanic workers with Rasa processes behind Debian's nginx; the abuse
 # benchmark restarts Debian's redis-server (with a password) under load

@@ -10,7 +10,7 @@ import os
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from actions.folding import fold
+from common.contracts import VIETNAM
 
 PROMOTIONS_FILE_ENV = "PROMOTIONS_FILE"
 DEFAULT_PROMOTIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "promotions.yml"
@@ -58,7 +59,7 @@ _PAYMENT_ALIASES = {
     "vizalopay": "zalopay",
 }
 
-_VN_TZ = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh has no daylight saving time.
+_VN_TZ = VIETNAM
 
 # the fields of a promotion in data/promotions.yml, in the order the file documents them
 PROMOTION_FIELDS = (

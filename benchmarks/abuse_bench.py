@@ -29,11 +29,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import psutil
 import requests
 
+from benchmarks.shared import OUT
 from bot.channels.guard import APOLOGY
 from bot.services import Process, System, free_port, wait_until
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 
-OUT = PROJECT_ROOT / "var" / "bench"
 ORDINARY = [
     "phí ship bao nhiêu vậy",
     "đổi trả trong bao lâu",
@@ -241,7 +241,7 @@ def attacks(system: System) -> List[Tuple[str, Callable[[], str]]]:
         return statuses(got)
 
     def socket_frame() -> str:
-        from tests.socket_client import customer_client, start_session
+        from testkit.socket_client import customer_client, start_session
 
         client = customer_client()
         closed = threading.Event()
@@ -257,7 +257,7 @@ def attacks(system: System) -> List[Tuple[str, Callable[[], str]]]:
         return result
 
     def socket_flood() -> str:
-        from tests.socket_client import customer_client, start_session
+        from testkit.socket_client import customer_client, start_session
 
         client = customer_client()
         replies: List[Any] = []
@@ -289,7 +289,7 @@ def attacks(system: System) -> List[Tuple[str, Callable[[], str]]]:
         return f"“{(first or [{}])[0].get('text', '')[:30]}…”, member_tier={tier}"
 
     def forged_session() -> str:
-        from tests.socket_client import customer_client, start_session
+        from testkit.socket_client import customer_client, start_session
 
         client = customer_client()
         client.connect(rasa, transports=["websocket"])

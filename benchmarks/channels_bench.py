@@ -15,8 +15,8 @@ from typing import Any, Dict, List
 
 import requests
 
-from benchmarks.handoff_bench import summarize
-from tests.socket_client import customer_client, start_session
+from benchmarks.shared import summarize
+from testkit.socket_client import customer_client, start_session
 
 # the website sessions cycle through these (FAQ, promotion, chit-chat: every one gets a reply)
 WEB_MESSAGES = [

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import queue
-import statistics
 import time
 import uuid
-from typing import Dict, List
+from typing import Dict
 
 import requests
 
-from tests.socket_client import customer_client, start_session
-
-
-def _p(values: List[float], q: float) -> float:
-    values = sorted(values)
-    return values[int(q * (len(values) - 1))]
-
-
-def summarize(values: List[float]) -> Dict[str, float]:
-    """p50, p95, max and count of latencies."""
-    return {"p50": statistics.median(values), "p95": _p(values, 0.95), "max": max(values), "n": len(values)}
+from benchmarks.shared import summarize
+from testkit.socket_client import customer_client, start_session
 
 
 def _wait(predicate, timeout: float = 10.0, step: float = 0.002):

@@ -14,10 +14,8 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -26,24 +24,9 @@ from typing import Dict, List
 import psutil
 import requests
 
+from benchmarks.shared import CONVERSATION, OUT, RESULTS, MemorySampler, cpu_seconds, percentile
 from bot.services import System, free_port
 from bot.settings import PROJECT_ROOT, Settings
-
-OUT = PROJECT_ROOT / "var" / "bench"
-RESULTS = PROJECT_ROOT / "benchmarks" / "RESULTS.md"
-# one fixed 10-turn conversation: FAQ, promotion, chit-chat (the length is part of the result)
-CONVERSATION = [
-    "chào shop",
-    "phí ship bao nhiêu vậy",
-    "giao hang ra da nang mat may ngay",
-    "cho mình hỏi mã GIAM50K",
-    "đơn 450 nghìn thì sao?",
-    "thế 600k thì sao",
-    "đổi trả trong bao lâu",
-    "hoàn tiền về ví senpay mất bao lâu",
-    "quen mat khau thi lam sao",
-    "cảm ơn nhé",
-]
 
 
 def train(config: str, name: str) -> float:
@@ -90,25 +73,6 @@ def accuracy(model: Path) -> Dict[str, float]:
     }
 
 
-class MemorySampler(threading.Thread):
-    """Samples the RSS of a process tree every 100 ms; keeps the peak."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.process = psutil.Process(pid)
-        self.peak = 0
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                procs = [self.process, *self.process.children(recursive=True)]
-                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
-            except psutil.Error:
-                pass
-            time.sleep(0.1)
-
-
 def conversation(base: str) -> List[float]:
     """One customer sends the fixed conversation; latency of each turn in ms."""
     sender = f"bench-{uuid.uuid4().hex[:10]}"
@@ -137,8 +101,8 @@ def load(base: str, clients: int, conversations_per_client: int) -> Dict[str, fl
     elapsed = time.perf_counter() - start
     latencies.sort()
     return {
-        "p50": statistics.median(latencies),
-        "p95": latencies[int(0.95 * (len(latencies) - 1))],
+        "p50": percentile(latencies, 0.50),
+        "p95": percentile(latencies, 0.95),
         "msg_per_s": len(latencies) / elapsed,
         "messages": len(latencies),
     }
@@ -199,7 +163,7 @@ def handoff_measure(model: Path) -> Dict[str, object]:
 def channels_measure(model: Path) -> Dict[str, object]:
     """Messenger webhook → Send API latency and 100 website sessions, on the running system."""
     from benchmarks.channels_bench import messenger_latency, website_sessions
-    from tests.graph_stand_in import GraphStandIn
+    from testkit.graph_stand_in import GraphStandIn
 
     secret = uuid.uuid4().hex
     graph = GraphStandIn().start()
@@ -218,7 +182,6 @@ def channels_measure(model: Path) -> Dict[str, object]:
             "FB_GRAPH_URL": graph.url,
         },
     )
-    from benchmarks.scale_bench import cpu_seconds
 
     def with_cpu(system: System, **kwargs) -> Dict[str, object]:
         """website_sessions(**kwargs) and the CPU ms per answered message of each service and of the

@@ -18,20 +18,14 @@ import uuid
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import psutil
 import requests
 
-from benchmarks.run import CONVERSATION, OUT, MemorySampler
+from benchmarks.shared import CONVERSATION, OUT, MemorySampler, cpu_seconds, percentile
 from bot.services import Process, System, free_port, wait_until
 from bot.settings import Settings
 from evaluation.sets import CUSTOMER_QUESTIONS_FILE, record_items
 
 LONG_TURNS = 100
-
-
-def _percentile(values: List[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def varied_conversations(count: int, turns: int = 10, seed: int = 7) -> List[List[str]]:
@@ -91,9 +85,9 @@ def load(base: str, clients: int, conversations_per_client: int, varied: bool = 
         "clients": clients,
         "messages": len(latencies),
         "msg_per_s": len(latencies) / elapsed,
-        "p50": _percentile(latencies, 0.50),
-        "p95": _percentile(latencies, 0.95),
-        "p99": _percentile(latencies, 0.99),
+        "p50": percentile(latencies, 0.50),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
         "errors": errors,
     }
 
@@ -109,10 +103,10 @@ def long_conversations(base: str, conversations: int = 4) -> Dict[str, float]:
         late.extend(latencies[-10:])  # turns 91-100
         errors += failed
     return {
-        "turn10_p95": _percentile(early, 0.95),
-        "turn100_p95": _percentile(late, 0.95),
-        "turn10_p50": _percentile(early, 0.50),
-        "turn100_p50": _percentile(late, 0.50),
+        "turn10_p95": percentile(early, 0.95),
+        "turn100_p95": percentile(late, 0.95),
+        "turn10_p50": percentile(early, 0.50),
+        "turn100_p50": percentile(late, 0.50),
         "errors": errors,
     }
 
@@ -163,21 +157,6 @@ def start_nginx(system: System, ports: List[int], prefix: Path) -> Tuple[Process
     base = f"http://127.0.0.1:{port}"
     wait_until(lambda: requests.get(base + "/", timeout=2).ok, "nginx", process, timeout=20)
     return process, base
-
-
-def cpu_seconds(system: System) -> Dict[str, float]:
-    """CPU seconds (user + system) so far of each service's process tree, Rasa instances summed."""
-    totals: Dict[str, float] = {}
-    for process in system.processes:
-        name = "rasa" if process.name.startswith("rasa") else process.name
-        try:
-            root = psutil.Process(process.popen.pid)
-            tree = [root, *root.children(recursive=True)]
-            used = sum(sum(p.cpu_times()[:2]) for p in tree)
-        except psutil.Error:
-            continue
-        totals[name] = totals.get(name, 0.0) + used
-    return totals
 
 
 def measure(label: str, model: Path, workers: int, stock: bool, processes: int = 1) -> Dict[str, object]:

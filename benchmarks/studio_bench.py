@@ -19,7 +19,7 @@ from typing import Dict, List, Optional, Tuple
 
 import requests
 
-from benchmarks.run import OUT
+from benchmarks.shared import OUT, summarize
 from bot.services import System, free_port
 from bot.settings import Settings
 from studio.settings import copy_content
@@ -27,20 +27,6 @@ from studio.settings import copy_content
 TOKEN = "bench-content-token"
 STUDIO = {"Authorization": f"Bearer {TOKEN}"}
 EXAMPLE = "cty mình cần giấy đỏ để quyết toán"
-
-
-def _percentile(values: List[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
-
-
-def _summary(values: List[float]) -> Dict[str, float]:
-    return {
-        "n": len(values),
-        "p50": _percentile(values, 0.5),
-        "p95": _percentile(values, 0.95),
-        "max": max(values) if values else 0.0,
-    }
 
 
 class Customer(threading.Thread):
@@ -170,9 +156,9 @@ def studio_measure(model: Path, full_retrain_s: Optional[float]) -> Dict[str, ob
         "full_retrain_min": full_retrain_s / 60 if full_retrain_s else None,
         "accuracy_before": state["result"]["before"]["accuracy"],
         "accuracy_after": state["result"]["after"]["accuracy"],
-        "steady": _summary(steady),
-        "during_training": _summary(customer.between(started, published_at)),
-        "swap": _summary(customer.between(published_at, live_at + 10)),
+        "steady": summarize(steady),
+        "during_training": summarize(customer.between(started, published_at)),
+        "swap": summarize(customer.between(published_at, live_at + 10)),
         "errors": sum(1 for _, _, ok in customer.samples if not ok),
         "messages": len(customer.samples),
     }

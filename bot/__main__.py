@@ -1,5 +1,5 @@
-"""Command line: `python -m bot run` starts the whole local system; `python -m bot report` prints the
-studio's report (held-out accuracy, handoff rate, "Bot chưa hiểu" inbox)."""
+"""Command line: `python -m bot run` starts the whole local system (the studio's report is
+`python -m studio.report`)."""
 
 from __future__ import annotations
 
@@ -83,17 +83,10 @@ def main(argv=None) -> int:
     """Entry point of `python -m bot`."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start Redis, action server and Rasa server")
-    from studio import report
-
-    report.add_arguments(
-        sub.add_parser("report", help="accuracy per topic, handoff rate and inbox volume per day")
-    )
+    sub.add_parser("run", help="start Redis, action server, Rasa server and the staff service")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run()
-    if args.command == "report":
-        return report.run(args)
     return 2
 
 

@@ -6,7 +6,7 @@ client proposed (a Messenger PSID included, which then received that customer's 
 server issues `<32 hex random>.<32 hex HMAC-SHA256 of it>` with CHAT_SESSION_SECRET (shared by every Rasa
 worker and the staff service); a proposed id is kept only if its MAC checks, otherwise the client gets a
 new one. The id is a bearer secret held by the browser that received it (localStorage); it never appears
-in clear in the access logs (handoff/log_privacy.py masks `session_id=`). Rasa-free.
+in clear in the access logs (common/privacy.py masks `session_id=`). Rasa-free.
 """
 
 from __future__ import annotations

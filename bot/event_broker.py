@@ -15,10 +15,11 @@ from rasa.shared.exceptions import ConnectionException
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.redis_client import async_client
+from common.contracts import EVENT_STREAM
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_STREAM = "senmart:events"
+DEFAULT_STREAM = EVENT_STREAM
 DEFAULT_MAXLEN = 100_000
 TRIM_EVERY_SECONDS = 60.0
 

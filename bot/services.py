@@ -250,7 +250,7 @@ class System:
 
     def start_handoff(self) -> Process:
         """The handoff service (tickets, agent API and console) on the handoff port."""
-        command = [sys.executable, "-m", "handoff"]
+        command = [sys.executable, "-m", "staff"]
         process = Process("handoff", command, self.log_dir / "handoff.log", self.env())
         self.processes.append(process)
         url = f"{self.handoff_url}/health"

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Dict, Optional, Text
 from urllib.parse import urlparse
 
+from common.contracts import EMBEDDED_REDIS_PORT
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -59,7 +61,7 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     handoff_port: int = 8000
-    embedded_redis_port: int = 16379
+    embedded_redis_port: int = EMBEDDED_REDIS_PORT
     redis_url: Optional[Text] = None
     var_dir: Path = PROJECT_ROOT / "var"
     model_path: Path = PROJECT_ROOT / "models" / "senmart.tar.gz"
@@ -88,7 +90,7 @@ class Settings:
             rasa_port=int(env.get("RASA_PORT", 5005)),
             action_port=int(env.get("ACTION_PORT", 5055)),
             handoff_port=int(env.get("HANDOFF_PORT", 8000)),
-            embedded_redis_port=int(env.get("EMBEDDED_REDIS_PORT", 16379)),
+            embedded_redis_port=int(env.get("EMBEDDED_REDIS_PORT", EMBEDDED_REDIS_PORT)),
             redis_url=env.get("REDIS_URL") or None,
             var_dir=Path(env.get("SENMART_VAR_DIR", PROJECT_ROOT / "var")),
             model_path=Path(env.get("RASA_MODEL", PROJECT_ROOT / "models" / "senmart.tar.gz")),

@@ -1,48 +1,42 @@
-"""The handoff service's HTTP API (docs/handoff.md): internal API, agent API, SSE, console files."""
+"""The handoff routes of the staff service (docs/handoff.md): the internal API the action server calls,
+the agents' API and live updates (SSE), the agent console and the customer chat page.
+
+`register` mounts them on the staff service's app (staff/app.py), which owns the app, its life cycle,
+authentication and the Redis client; `error_response` turns this package's exceptions into JSON errors.
+Who else hears of a new ticket or of a customer's deletion (the studio's inbox) is registered there too,
+in `app.ctx.ticket_listeners` and `app.ctx.customer_forgetters`."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import mimetypes
 import re
 from pathlib import Path
-from typing import Any, Dict, Optional, Text
+from typing import Dict, Optional, Text
 from urllib.parse import urlsplit
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request, Sanic, response
-from sanic.exceptions import MethodNotSupported, NotFound, PayloadTooLarge, SanicException
 from sanic.response import HTTPResponse
 
 from bot.chat_sessions import is_valid as is_issued_session
+from common.http import InvalidRequest, error, json_body, static_file
 from handoff import metrics
 from handoff.canned_replies import CannedReplies, CannedRepliesError
 from handoff.conversation import ConversationNotFound
 from handoff.customer_deletion import delete_customer_data
-from handoff.event_consumer import EventConsumer
-from handoff.hours import AgentHours, load_holidays
-from handoff.lease_reaper import run_reaper
-from handoff.log_privacy import logging_config
-from handoff.relay import RasaRelay, RelayError
+from handoff.hours import AgentHours
+from handoff.relay import RelayError
 from handoff.settings import HandoffSettings
 from handoff.ticket_rules import (
     STATUS_LABELS,
     STATUSES_FOR_FILTER,
     HandoffRequest,
-    InvalidRequest,
     agent_text,
     csat_input,
     estimate_wait_minutes,
 )
 from handoff.ticket_store import NotTicketOwner, TicketConflict, TicketNotFound, TicketStore
 from handoff.transcript_export import export_json, export_text
-from studio import inbox as studio_inbox
-from studio import web as studio_web
-from studio.settings import StudioSettings
-from studio.web import STUDIO_API_PREFIX, STUDIO_IMPORT_MAX_BYTES, STUDIO_IMPORT_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -52,21 +46,6 @@ INTERNAL_MAX_BYTES = 16 * 1024 * 1024
 CHAT_CHANNEL = "socketio"
 CHAT_SOCKET_PATH = "/socket.io/"
 SSE_KEEPALIVE_SECONDS = 15.0
-
-
-def error(http_status: int, code: Text, message: Text, **extra: Any) -> HTTPResponse:
-    """A JSON error: machine code in `error`, Vietnamese explanation in `message`."""
-    return response.json({"error": code, "message": message, **extra}, status=http_status)
-
-
-def json_body(request: Request) -> Any:
-    """The parsed JSON body; InvalidRequest when absent or not JSON."""
-    if not request.body:
-        raise InvalidRequest("invalid_json", "Thiếu dữ liệu JSON trong yêu cầu.")
-    try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as problem:
-        raise InvalidRequest("invalid_json", "Dữ liệu gửi lên không phải JSON hợp lệ.") from problem
 
 
 def chat_security_headers(socket_url: Text) -> Dict[Text, Text]:
@@ -97,12 +76,6 @@ CONSOLE_SECURITY_HEADERS = {
 }
 
 
-def bearer_token(request: Request) -> Text:
-    """The token of an `Authorization: Bearer …` header, or empty."""
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
-
-
 def ticket_id_from_path(raw: Text) -> Text:
     """The ticket id of a URL (case-insensitive, as customers type it); TicketNotFound if malformed."""
     ticket_id = raw.strip().upper()
@@ -111,186 +84,40 @@ def ticket_id_from_path(raw: Text) -> Text:
     return ticket_id
 
 
-def create_app(
-    settings: HandoffSettings,
-    store: Optional[TicketStore] = None,
-    relay: Optional[RasaRelay] = None,
-    name: Text = "senmart_handoff",
-    background_tasks: bool = True,
-    configure_logging: bool = True,
-    studio_settings: Optional[StudioSettings] = None,
-) -> Sanic:
-    """Build the Sanic app; Redis, the relay and background tasks start with the server."""
-    if configure_logging:
-        app = Sanic(name, log_config=logging_config())
-    else:  # embedded (tests): leave the host's logging alone
-        app = Sanic(name, configure_logging=False)
-    # spreadsheet imports (/studio/api/import/*) may be larger; every other route keeps max_body_bytes
-    app.config.REQUEST_MAX_SIZE = max(settings.max_body_bytes, STUDIO_IMPORT_MAX_BYTES, INTERNAL_MAX_BYTES)
-    app.config.FALLBACK_ERROR_FORMAT = "json"
-    app.config.GRACEFUL_SHUTDOWN_TIMEOUT = 2.0
-    hours = AgentHours.with_holidays(load_holidays(settings.holidays_file), settings.timezone_offset_hours)
-    app.ctx.settings = settings
-    app.ctx.hours = hours
-    app.ctx.store = store
-    app.ctx.relay = relay
-    app.ctx.tasks = []
-    app.ctx.owns_redis = False
+def error_response(exc: Exception) -> Optional[HTTPResponse]:
+    """The JSON error for an exception of the handoff routes, or None when it is not one of theirs."""
+    if isinstance(exc, TicketNotFound):
+        return error(404, "not_found", "Không tìm thấy phiếu khiếu nại này.")
+    if isinstance(exc, NotTicketOwner):
+        return error(
+            403,
+            "forbidden",
+            f"Phiếu đang do nhân viên {exc.claimed_by} xử lý.",
+            claimed_by=exc.claimed_by,
+        )
+    if isinstance(exc, TicketConflict):
+        if exc.claimed_by:
+            message = f"Phiếu đã được nhân viên {exc.claimed_by} nhận."
+        else:
+            label = STATUS_LABELS.get(exc.status, exc.status)
+            message = f"Phiếu đang ở trạng thái {label}, không thể thực hiện thao tác này."
+        return error(409, "conflict", message, ticket_status=exc.status, claimed_by=exc.claimed_by)
+    if isinstance(exc, RelayError):
+        logger.error("Relay to Rasa failed: %s", exc)
+        return error(502, "relay_failed", "Không gửi được tới khách qua trợ lý ảo. Vui lòng thử lại.")
+    return None
+
+
+def register(app: Sanic) -> None:
+    """Mount the handoff routes; `app.ctx` holds settings, hours, store and relay (staff/app.py)."""
+    settings: HandoffSettings = app.ctx.settings
+    hours: AgentHours = app.ctx.hours
     canned = CannedReplies(settings.canned_replies_file)
-    studio_settings = studio_settings or StudioSettings.from_env()
 
     def the_store() -> TicketStore:
         return app.ctx.store
 
-    # -- life cycle ---------------------------------------------------------------------------------
-    @app.before_server_start
-    async def connect(app: Sanic, _loop) -> None:
-        """Create the Redis client and the relay inside the server's event loop."""
-        if app.ctx.store is None:
-            from bot.redis_client import async_client
-
-            client = async_client(settings.redis_url, decode_responses=True)
-            app.ctx.store = TicketStore(client, hours, settings.lease_seconds, settings.retention_seconds)
-            app.ctx.owns_redis = True
-        if app.ctx.relay is None:
-            app.ctx.relay = RasaRelay(
-                settings.rasa_url, settings.rasa_auth_token, timeout_seconds=settings.relay_timeout_seconds
-            )
-
-    @app.after_server_start
-    async def start_background(app: Sanic, _loop) -> None:
-        """Start the event consumer and the lease reaper."""
-        if not background_tasks:
-            return
-        consumer = EventConsumer(
-            app.ctx.store,
-            settings.event_stream,
-            reclaim_idle_ms=int(settings.reclaim_idle_seconds * 1000),
-            reclaim_every_seconds=max(0.2, min(5.0, settings.reclaim_idle_seconds / 2)),
-        )
-        app.ctx.tasks = [
-            asyncio.create_task(consumer.run(), name="handoff-event-consumer"),
-            asyncio.create_task(
-                run_reaper(app.ctx.store, settings.reaper_interval_seconds), name="handoff-lease-reaper"
-            ),
-        ]
-        logger.info("Handoff service ready (consumer %s on %s).", consumer.consumer, settings.event_stream)
-
-    @app.before_server_stop
-    async def stop_background(app: Sanic, _loop) -> None:
-        """Cancel the background tasks."""
-        for task in app.ctx.tasks:
-            task.cancel()
-        await asyncio.gather(*app.ctx.tasks, return_exceptions=True)
-
-    @app.after_server_stop
-    async def disconnect(app: Sanic, _loop) -> None:
-        """Close the HTTP session and the Redis connections."""
-        if app.ctx.relay is not None:
-            await app.ctx.relay.close()
-        if app.ctx.owns_redis and app.ctx.store is not None:
-            await app.ctx.store.redis.close()
-
-    # -- authentication and request counting --------------------------------------------------------
-    @app.on_request
-    async def authenticate(request: Request) -> Optional[HTTPResponse]:
-        """Service token on /internal/*, agent token on /api/* (also ?token= on /api/events)."""
-        path = request.path
-        limit = settings.max_body_bytes
-        if path.startswith(STUDIO_IMPORT_PREFIX):
-            limit = STUDIO_IMPORT_MAX_BYTES
-        elif path.startswith("/internal/"):
-            limit = INTERNAL_MAX_BYTES
-        if len(request.body or b"") > limit:
-            return error(413, "payload_too_large", f"Dữ liệu gửi lên quá lớn (tối đa {limit // 1024} KB).")
-        if path.startswith("/internal/"):
-            if not settings.is_service_token(bearer_token(request)):
-                return error(401, "unauthorized", "Thiếu hoặc sai mã truy cập của máy chủ hành động.")
-        elif path.startswith("/api/"):
-            token = bearer_token(request)
-            if not token and path == "/api/events":  # EventSource cannot send headers
-                token = request.args.get("token", "")
-            agent = settings.agent_for_token(token)
-            if agent is None:
-                if studio_settings.editor_for_token(token):
-                    return error(
-                        403, "forbidden", "Mã truy cập nội dung không dùng được cho bàn làm việc nhân viên."
-                    )
-                return error(401, "unauthorized", "Thiếu hoặc sai mã truy cập của nhân viên.")
-            request.ctx.agent = agent
-        elif path.startswith(STUDIO_API_PREFIX):
-            token = bearer_token(request)
-            editor = studio_settings.editor_for_token(token, settings.admin_token)
-            if editor is None:
-                if settings.agent_for_token(token) or settings.is_service_token(token):
-                    return error(403, "forbidden", "Mã truy cập này không có quyền sửa nội dung của bot.")
-                return error(401, "unauthorized", "Thiếu hoặc sai mã truy cập của đội nội dung.")
-            request.ctx.editor = editor
-        return None
-
-    @app.on_response
-    async def count_request(request: Request, resp: HTTPResponse) -> None:
-        """Count every request by route, method and status for /metrics."""
-        route = "/" + request.route.path if request.route else "unmatched"
-        if app.ctx.store is None:
-            return
-        try:
-            await app.ctx.store.count_http(request.method, route, resp.status)
-        except Exception as problem:  # counting must never break a response
-            logger.debug("Could not count request: %s", problem)
-
-    @app.exception(Exception)
-    async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
-        """Turn every exception into a JSON error with an explicit status."""
-        if isinstance(exc, InvalidRequest):
-            return error(400, exc.error, exc.message)
-        if isinstance(exc, TicketNotFound):
-            return error(404, "not_found", "Không tìm thấy phiếu khiếu nại này.")
-        if isinstance(exc, NotTicketOwner):
-            return error(
-                403,
-                "forbidden",
-                f"Phiếu đang do nhân viên {exc.claimed_by} xử lý.",
-                claimed_by=exc.claimed_by,
-            )
-        if isinstance(exc, TicketConflict):
-            if exc.claimed_by:
-                message = f"Phiếu đã được nhân viên {exc.claimed_by} nhận."
-            else:
-                label = STATUS_LABELS.get(exc.status, exc.status)
-                message = f"Phiếu đang ở trạng thái {label}, không thể thực hiện thao tác này."
-            return error(409, "conflict", message, ticket_status=exc.status, claimed_by=exc.claimed_by)
-        if isinstance(exc, RelayError):
-            logger.error("Relay to Rasa failed: %s", exc)
-            return error(502, "relay_failed", "Không gửi được tới khách qua trợ lý ảo. Vui lòng thử lại.")
-        if isinstance(exc, (RedisConnectionError, RedisTimeoutError)):
-            logger.error("Redis unavailable: %s", exc)
-            return error(
-                503, "redis_unavailable", "Kho dữ liệu tạm thời không truy cập được. Vui lòng thử lại."
-            )
-        if isinstance(exc, PayloadTooLarge):
-            kb = max(settings.max_body_bytes, STUDIO_IMPORT_MAX_BYTES) // 1024
-            return error(413, "payload_too_large", f"Dữ liệu gửi lên quá lớn (tối đa {kb} KB).")
-        if isinstance(exc, NotFound):
-            return error(404, "not_found", "Không tìm thấy địa chỉ này.")
-        if isinstance(exc, MethodNotSupported):
-            return error(405, "method_not_allowed", "Phương thức này không được hỗ trợ ở địa chỉ này.")
-        if isinstance(exc, SanicException) and exc.status_code < 500:
-            return error(exc.status_code, "bad_request", "Yêu cầu không hợp lệ.")
-        logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return error(500, "internal_error", "Lỗi hệ thống. Vui lòng thử lại sau.")
-
-    # -- health and metrics -------------------------------------------------------------------------
-    @app.get("/health")
-    async def health(request: Request) -> HTTPResponse:
-        """Liveness and Redis reachability."""
-        try:
-            ok = await the_store().ping()
-        except Exception as problem:
-            logger.warning("Health check: Redis unavailable (%s).", problem)
-            ok = False
-        return response.json({"status": "ok" if ok else "degraded", "redis": ok}, status=200 if ok else 503)
-
+    # -- metrics ------------------------------------------------------------------------------------
     @app.get("/metrics")
     async def prometheus(request: Request) -> HTTPResponse:
         """Prometheus text exposition."""
@@ -303,8 +130,9 @@ def create_app(
         """Open a ticket for a conversation, or reuse its open one."""
         handoff = HandoffRequest.from_json(json_body(request))
         result = await the_store().create_or_reuse(handoff)
-        if result.created:  # the studio's "Bot chưa hiểu" inbox: the opening customer messages
-            await studio_inbox.record_handoff_safely(app, handoff, result.ticket_id)
+        if result.created:  # e.g. the studio's "Bot chưa hiểu" inbox: the opening customer messages
+            for listener in app.ctx.ticket_listeners:
+                await listener(handoff, result.ticket_id)
         now = the_store().clock()
         body = {
             "ticket_id": result.ticket_id,
@@ -461,6 +289,10 @@ def create_app(
         """Queue, SLA and satisfaction figures."""
         return response.json(await the_store().dashboard())
 
+    async def forget_elsewhere(sender_id: Text) -> int:
+        """What the other parts of the service (the studio's inbox) kept of a conversation: deleted."""
+        return sum([await forget(sender_id) for forget in app.ctx.customer_forgetters])
+
     @app.delete("/api/customers/<sender_id>")
     async def delete_customer(request: Request, sender_id: Text) -> HTTPResponse:
         """Delete everything kept about a conversation (admin only; handoff/customer_deletion.py)."""
@@ -471,7 +303,7 @@ def create_app(
             sender_id,
             settings.tracker_key_prefix,
             settings.event_stream,
-            forget_inbox=studio_inbox.inbox_for(app).forget_sender,
+            forget_inbox=forget_elsewhere,
         )
         return response.json({"sender_id": sender_id, **report})
 
@@ -505,21 +337,6 @@ def create_app(
                 logger.debug("SSE clean-up: %s", problem)
 
     # -- the agent console page (files written by the console's author) -----------------------------
-    async def static_file(
-        base_dir: Path, filename: Text, headers: Optional[dict] = None, utf8: bool = False
-    ) -> HTTPResponse:
-        """A file under base_dir (never outside it), or a 404 JSON error; `utf8` names the charset."""
-        base = Path(base_dir).resolve()
-        path = (base / filename).resolve()
-        if base not in path.parents or not path.is_file():
-            return error(404, "not_found", "Không tìm thấy tệp giao diện.")
-        mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if utf8 and (mime_type.startswith("text/") or mime_type.endswith(("javascript", "json"))):
-            mime_type += "; charset=utf-8"
-        return await response.file(
-            path, mime_type=mime_type, headers={"Cache-Control": "no-cache", **(headers or {})}
-        )
-
     async def console_file(request: Request, filename: Text = "console.html") -> HTTPResponse:
         """A file of the agent console (handoff/static/)."""
         return await static_file(settings.static_dir, filename, headers=CONSOLE_SECURITY_HEADERS)
@@ -577,7 +394,3 @@ def create_app(
         return await static_file(chat_dir, filename, utf8=True)
 
     app.add_route(chat_file, "/chat/<filename:path>", methods=["GET"], name="chat_file")
-
-    # -- the content studio (studio/): /studio pages, /studio/api/*, /internal/nlg, /internal/models ----
-    studio_web.register(app, studio_settings)
-    return app

@@ -1,6 +1,7 @@
 """Reads Rasa's event stream (consumer group `handoff`) and adds customer messages to open tickets.
 
-It also feeds the content studio's "Bot chưa hiểu" inbox and per-day figures (studio/inbox.py).
+Every event then goes to the listeners the staff service registers (staff/app.py: the content studio's
+"Bot chưa hiểu" inbox and per-day figures), so the handoff package does not know who else listens.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import logging
 import os
 import socket
 import uuid
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text, Tuple
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handoff.ticket_store import TicketStore
-from studio.inbox import Inbox, default_teencode_file
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ GROUP = "handoff"
 NON_TEXT_PLACEHOLDER = "[Khách gửi nội dung không phải văn bản]"
 
 Entry = Tuple[Text, Optional[Dict[Text, Text]]]
+# a listener gets every event of the stream and what the tickets made of it (`appended`, `ignored`, …)
+Listener = Callable[[Dict[Text, Any], Text], Awaitable[Any]]
 
 
 def customer_message(event: Dict[Text, Any]) -> Optional[Dict[Text, Any]]:
@@ -68,7 +70,7 @@ class EventConsumer:
         batch: int = 100,
         reclaim_idle_ms: int = 30_000,
         reclaim_every_seconds: float = 5.0,
-        inbox: Optional[Inbox] = None,
+        listeners: Sequence[Listener] = (),
     ) -> None:
         self.store = store
         self.redis = store.redis
@@ -79,11 +81,7 @@ class EventConsumer:
         self.batch = batch
         self.reclaim_idle_ms = reclaim_idle_ms
         self.reclaim_every_seconds = reclaim_every_seconds
-        if inbox is None:
-            inbox = Inbox(
-                store.redis, teencode_file=default_teencode_file(), tz=store.hours.tz, clock=store.clock
-            )
-        self.inbox = inbox
+        self.listeners = list(listeners)
 
     async def ensure_group(self) -> None:
         """Create the consumer group (from the stream's start: replays are harmless) if missing."""
@@ -107,19 +105,23 @@ class EventConsumer:
         await self.store.profiles.link_from_event(event)  # one customer across channels
         message = customer_message(event)
         if message is None:
-            return "ignored"
-        _, outcome = await self.store.append_customer_event(event["sender_id"], message["timestamp"], message)
-        await self.feed_inbox(event, outcome)
+            outcome = "ignored"
+        else:
+            _, outcome = await self.store.append_customer_event(
+                event["sender_id"], message["timestamp"], message
+            )
+        await self.notify(event, outcome)
         return outcome
 
-    async def feed_inbox(self, event: Dict[Text, Any], outcome: Text) -> None:
-        """The studio's inbox and daily figures; a bug there must not hold up the tickets."""
-        try:
-            await self.inbox.observe(event, outcome)
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            raise
-        except Exception:
-            logger.exception("Inbox: a user event could not be recorded; skipped.")
+    async def notify(self, event: Dict[Text, Any], outcome: Text) -> None:
+        """Every listener in turn; a bug in one must not hold up the tickets or the others."""
+        for listener in self.listeners:
+            try:
+                await listener(event, outcome)
+            except (RedisConnectionError, RedisTimeoutError, OSError):
+                raise  # not acknowledged: the entry is applied again once Redis is back
+            except Exception:
+                logger.exception("Event listener %r failed on an event; skipped.", listener)
 
     async def process(self, entries: Sequence[Entry]) -> List[Text]:
         """Handle entries in order and acknowledge each once applied."""

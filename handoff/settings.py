@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Dict, Mapping, Optional, Text
 from urllib.parse import urlparse
 
+from common.contracts import DEFAULT_REDIS_URL, EVENT_STREAM, VIETNAM_UTC_OFFSET_HOURS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -40,18 +42,18 @@ class HandoffSettings:
     admin_token: Text
     service_token: Text
     agent_tokens: Dict[Text, Text] = field(default_factory=dict)  # token -> agent name
-    redis_url: Text = "redis://127.0.0.1:16379/0"
+    redis_url: Text = DEFAULT_REDIS_URL
     host: Text = "127.0.0.1"
     port: int = 8000
     rasa_url: Text = "http://127.0.0.1:5005"
     rasa_auth_token: Text = ""
-    event_stream: Text = "senmart:events"
+    event_stream: Text = EVENT_STREAM
     # endpoints.yml tracker_store.key_prefix: whose keys a personal-data deletion removes
     tracker_key_prefix: Text = "senmart"
     lease_seconds: float = 300.0
     retention_days: float = 180.0
     avg_handle_minutes: float = 5.0
-    timezone_offset_hours: float = 7.0
+    timezone_offset_hours: float = VIETNAM_UTC_OFFSET_HOURS
     reaper_interval_seconds: float = 5.0
     reclaim_idle_seconds: float = 30.0
     relay_timeout_seconds: float = 5.0

@@ -10,8 +10,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Text
 
+from common.handoff_reasons import REASONS
+from common.http import InvalidRequest
+from common.privacy import EMAIL_PATTERN, mask_email, mask_personal, mask_phone
 from handoff.hours import AgentHours
-from handoff.log_privacy import EMAIL_PATTERN, mask_email, mask_personal, mask_phone
 
 WAITING, CLAIMED, RESOLVED, CLOSED = "waiting", "claimed", "resolved", "closed"
 STATUS_LABELS = {
@@ -22,15 +24,6 @@ STATUS_LABELS = {
 }
 OPEN_STATUSES = (WAITING, CLAIMED)
 STATUSES_FOR_FILTER = (WAITING, CLAIMED, RESOLVED, CLOSED, "open")
-REASONS = (
-    "request_human",
-    "anger",
-    "money_complaint",
-    "low_confidence",
-    "account_security",
-    "partnership",
-    "other",
-)
 ROLES = ("customer", "bot", "agent", "system")
 PRIORITY_TIERS = ("vang", "kim cuong")
 ANGER_THRESHOLD = 0.5
@@ -43,15 +36,6 @@ MAX_MESSAGE_CHARS = 20000  # what an agent may send in one message
 MAX_TRANSCRIPT_MESSAGE_CHARS = 1024 * 1024
 PHONE_KEYS = ("phone", "phone_number", "so_dien_thoai")
 EMAIL_KEYS = ("email",)
-
-
-class InvalidRequest(ValueError):
-    """Input the service cannot accept; `message` is Vietnamese, shown to the caller."""
-
-    def __init__(self, error: Text, message: Text) -> None:
-        super().__init__(message)
-        self.error = error
-        self.message = message
 
 
 def fold(text: Text) -> Text:

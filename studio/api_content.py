@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Optional, Text
 
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
 from actions import settings as action_settings
-from handoff.ticket_rules import InvalidRequest
+from common import http
 from studio import spreadsheets
 from studio.content import INVALID_MESSAGE, Conflict, FaqContent, NotFound, Problem, ValidationFailed
 from studio.history import History, NotUndoable, undo
@@ -36,14 +35,9 @@ CONTENT_TYPES = {"xlsx": spreadsheets.XLSX_TYPE, "csv": spreadsheets.CSV_TYPE}
 MAX_HISTORY = 500
 
 
-def _error(http_status: int, code: Text, message: Text, **extra: Any) -> HTTPResponse:
-    # same shape as handoff.app.error (imported lazily there: handoff.app imports the studio)
-    return response.json({"error": code, "message": message, **extra}, status=http_status)
-
-
 def invalid(problems: Any, message: Text = INVALID_MESSAGE) -> HTTPResponse:
     """422 with the list of problems."""
-    return _error(422, "invalid", message, problems=[p.as_json() for p in problems])
+    return http.error(422, "invalid", message, problems=[p.as_json() for p in problems])
 
 
 def content_errors(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
@@ -56,26 +50,13 @@ def content_errors(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[
         except ValidationFailed as problem:
             return invalid(problem.problems, problem.message)
         except Conflict as problem:
-            return _error(409, "conflict", problem.message, current=problem.current)
+            return http.error(409, "conflict", problem.message, current=problem.current)
         except NotFound as problem:
-            return _error(404, "not_found", problem.message)
+            return http.error(404, "not_found", problem.message)
         except NotUndoable as problem:
-            return _error(422, "not_undoable", problem.message)
+            return http.error(422, "not_undoable", problem.message)
 
     return wrapped
-
-
-def body_object(request: Request) -> Dict[Text, Any]:
-    """The JSON object of a request; InvalidRequest (400) when absent, broken or not an object."""
-    if not request.body:
-        raise InvalidRequest("invalid_json", "Thiếu dữ liệu JSON trong yêu cầu.")
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as problem:
-        raise InvalidRequest("invalid_json", "Dữ liệu gửi lên không phải JSON hợp lệ.") from problem
-    if not isinstance(body, dict):
-        raise InvalidRequest("invalid_json", "Dữ liệu JSON phải là một đối tượng {…}.")
-    return body
 
 
 def required_version(value: Any) -> Text:
@@ -93,7 +74,7 @@ async def in_thread(function: Callable[..., Any], *args: Any) -> Any:
 
 
 def register(app: Sanic) -> None:
-    """Add this part's routes to the handoff app (app.ctx.studio holds the StudioSettings)."""
+    """Add this part's routes to the staff service's app (app.ctx.studio holds the StudioSettings)."""
     content = FaqContent(app.ctx.studio)
     table = PromotionTable(app.ctx.studio)
     app.ctx.studio_content = content
@@ -126,7 +107,7 @@ def register(app: Sanic) -> None:
     @content_errors
     async def studio_create_topic(request: Request) -> HTTPResponse:
         """A new topic."""
-        body = body_object(request)
+        body = http.json_object(request)
         topic = await in_thread(
             content.create_topic, body.get("name"), body.get("responses"), body.get("examples")
         )
@@ -137,7 +118,7 @@ def register(app: Sanic) -> None:
     @content_errors
     async def studio_update_topic(request: Request, name: Text) -> HTTPResponse:
         """New answers and examples for a topic."""
-        body = body_object(request)
+        body = http.json_object(request)
         version = required_version(body.get("version"))
         before = await in_thread(content.get_topic, name)
         topic = await in_thread(
@@ -151,7 +132,7 @@ def register(app: Sanic) -> None:
     @content_errors
     async def studio_rename_topic(request: Request, name: Text) -> HTTPResponse:
         """The topic under a new name."""
-        body = body_object(request)
+        body = http.json_object(request)
         version = required_version(body.get("version"))
         before = await in_thread(content.get_topic, name)
         topic = await in_thread(content.rename_topic, name, version, body.get("new_name"))
@@ -171,7 +152,7 @@ def register(app: Sanic) -> None:
     @content_errors
     async def studio_add_example(request: Request, name: Text) -> HTTPResponse:
         """One more example for a topic."""
-        body = body_object(request)
+        body = http.json_object(request)
         version = required_version(body.get("version"))
         before = await in_thread(content.get_topic, name)
         topic = await in_thread(content.add_example, name, body.get("text"), version)
@@ -182,7 +163,7 @@ def register(app: Sanic) -> None:
     @content_errors
     async def studio_preview(request: Request) -> HTTPResponse:
         """What the chat page shows for these answers."""
-        body = body_object(request)
+        body = http.json_object(request)
         return response.json({"messages": await in_thread(content.preview, body.get("responses"))})
 
     # -- promotions ---------------------------------------------------------------------------------
@@ -197,7 +178,7 @@ def register(app: Sanic) -> None:
     @content_errors
     async def studio_try_promotion(request: Request) -> HTTPResponse:
         """The bot's answer for an order, as action_check_promotion would send it."""
-        body = body_object(request)
+        body = http.json_object(request)
         messages = await in_thread(table.try_order, body, action_settings.today())
         return response.json({"messages": messages})
 
@@ -205,7 +186,7 @@ def register(app: Sanic) -> None:
     @content_errors
     async def studio_create_promotion(request: Request) -> HTTPResponse:
         """A new promotion."""
-        record = await in_thread(table.create, body_object(request))
+        record = await in_thread(table.create, http.json_object(request))
         await log(request, "promotion", record["code"], "create", None, record)
         return response.json(record, status=201)
 
@@ -213,7 +194,7 @@ def register(app: Sanic) -> None:
     @content_errors
     async def studio_update_promotion(request: Request, code: Text) -> HTTPResponse:
         """New values for a promotion."""
-        body = body_object(request)
+        body = http.json_object(request)
         version = required_version(body.get("version"))
         before = await in_thread(table.get, code)
         record = await in_thread(table.update, code, version, body)
@@ -238,7 +219,7 @@ def register(app: Sanic) -> None:
         try:
             limit = max(1, min(MAX_HISTORY, int(request.args.get("limit", "50"))))
         except ValueError:
-            raise InvalidRequest("invalid_request", "Tham số limit phải là một số nguyên.") from None
+            raise http.InvalidRequest("invalid_request", "Tham số limit phải là một số nguyên.") from None
         target: Optional[Text] = request.args.get("target") or None
         return response.json({"entries": await history().entries(limit=limit, target=target)})
 
@@ -272,9 +253,9 @@ def register(app: Sanic) -> None:
             raise NotFound("Chỉ nhập được FAQ hoặc khuyến mãi.")
         fmt = request.args.get("format", "")
         if fmt not in spreadsheets.FORMATS:
-            raise InvalidRequest("invalid_request", "Định dạng tệp phải là xlsx hoặc csv (?format=…).")
+            raise http.InvalidRequest("invalid_request", "Định dạng tệp phải là xlsx hoặc csv (?format=…).")
         if not request.body:
-            raise InvalidRequest("invalid_request", "Thiếu tệp cần nhập.")
+            raise http.InvalidRequest("invalid_request", "Thiếu tệp cần nhập.")
         if what == "faq":
             result = await in_thread(spreadsheets.import_faq, content, request.body, fmt)
             kind, key = "topic", "name"
@@ -282,7 +263,7 @@ def register(app: Sanic) -> None:
             result = await in_thread(spreadsheets.import_promotions, table, request.body, fmt)
             kind, key = "promotion", "code"
         if result.errors:
-            return _error(
+            return http.error(
                 422,
                 "invalid",
                 "Tệp có dòng chưa hợp lệ nên chưa có thay đổi nào được áp dụng. Vui lòng sửa rồi nhập lại.",

@@ -14,7 +14,6 @@ change (kind "topic", action "update"), which the history's undo can revert.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from typing import Any, Optional, Text
@@ -22,7 +21,7 @@ from typing import Any, Optional, Text
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
-from handoff.ticket_rules import InvalidRequest
+from common import http
 from studio.inbox import (
     ASSIGNED,
     IGNORED,
@@ -49,28 +48,13 @@ NOT_FOUND_MESSAGE = "Không tìm thấy câu này trong hộp “Bot chưa hiể
 INVALID_MESSAGE = "Nội dung chưa hợp lệ, vui lòng sửa các mục được đánh dấu."
 
 
-def _error(status: int, code: Text, message: Text, **extra: Any) -> HTTPResponse:
-    """Same shape as `handoff.app.error` (which imports this package, so it is not imported here)."""
-    return response.json({"error": code, "message": message, **extra}, status=status)
-
-
 def _invalid(field: Text, message: Text) -> HTTPResponse:
-    return _error(422, "invalid", INVALID_MESSAGE, problems=[{"field": field, "message": message}])
-
-
-def _body(request: Request) -> Any:
-    """The JSON body; an empty body is `{}` for the actions without fields, broken JSON → 400."""
-    if not request.body:
-        return {}
-    try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as problem:
-        raise InvalidRequest("invalid_json", "Dữ liệu gửi lên không phải JSON hợp lệ.") from problem
+    return http.error(422, "invalid", INVALID_MESSAGE, problems=[{"field": field, "message": message}])
 
 
 def _conflict(error: InboxConflict) -> HTTPResponse:
     label = STATUS_LABELS.get(error.status, error.status)
-    return _error(
+    return http.error(
         409, "conflict", f"Câu này {label}, không thể thực hiện thao tác này nữa.", current=error.item
     )
 
@@ -125,7 +109,7 @@ def register(app: Sanic) -> None:
         try:
             change = await inbox.set_status(item_id, status, editor, topic, allowed_from=(OPEN, IGNORED))
         except InboxItemNotFound:
-            return _error(404, "not_found", NOT_FOUND_MESSAGE)
+            return http.error(404, "not_found", NOT_FOUND_MESSAGE)
         except InboxConflict as error:
             return _conflict(error)
         faq = _content(request.app)
@@ -141,13 +125,13 @@ def register(app: Sanic) -> None:
             await inbox.restore(change.before, editor)
             if isinstance(error, ValidationFailed):
                 problems = [problem.as_json() for problem in error.problems]
-                return _error(422, "invalid", error.message, problems=problems)
+                return http.error(422, "invalid", error.message, problems=problems)
             if isinstance(error, NotFound):
-                return _error(404, "not_found", error.message)
+                return http.error(404, "not_found", error.message)
             if isinstance(error, Conflict):
-                return _error(409, "conflict", error.message, current=error.current)
+                return http.error(409, "conflict", error.message, current=error.current)
             if isinstance(error, ContentError):
-                return _error(422, "invalid", error.message, problems=[])
+                return http.error(422, "invalid", error.message, problems=[])
             raise
         intent = f"faq/{topic}" if topic else "out_of_scope"
         action = "assign" if topic else "out_of_scope"
@@ -163,7 +147,7 @@ def register(app: Sanic) -> None:
 
     @app.post("/studio/api/inbox/<item_id>/assign")
     async def assign(request: Request, item_id: Text) -> HTTPResponse:
-        body = _body(request)
+        body = http.json_body(request, empty={})
         topic = body.get("topic") if isinstance(body, dict) else None
         if not isinstance(topic, str) or not topic.strip():
             return _invalid("topic", "Vui lòng chọn chủ đề FAQ cho câu này.")
@@ -174,17 +158,17 @@ def register(app: Sanic) -> None:
 
     @app.post("/studio/api/inbox/<item_id>/out-of-scope")
     async def out_of_scope(request: Request, item_id: Text) -> HTTPResponse:
-        _body(request)
+        http.json_body(request, empty={})
         return await add_example(request, item_id, OUT_OF_SCOPE, None)
 
     @app.post("/studio/api/inbox/<item_id>/ignore")
     async def ignore(request: Request, item_id: Text) -> HTTPResponse:
-        _body(request)
+        http.json_body(request, empty={})
         inbox = inbox_for(request.app)
         try:
             change = await inbox.set_status(item_id, IGNORED, request.ctx.editor.name, allowed_from=(OPEN,))
         except InboxItemNotFound:
-            return _error(404, "not_found", NOT_FOUND_MESSAGE)
+            return http.error(404, "not_found", NOT_FOUND_MESSAGE)
         except InboxConflict as error:
             return _conflict(error)
         await record_history(request, "inbox", item_id, "ignore", change.before, change.after)

@@ -8,7 +8,7 @@
   (what Rasa's `models:` endpoint pulls every few seconds)
 - POST /internal/nlg → Rasa's NLG-server protocol, answered from the content files (studio/nlg_server.py)
 
-/internal/* needs the service token (handoff/app.py's authentication hook), /studio/api/* a content token.
+/internal/* needs the service token (staff/app.py's authentication hook), /studio/api/* a content token.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
-from typing import Any, Text
+from typing import Text
 
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
+from common import http
 from studio import nlg_server
 from studio.models import ModelFileHasher, ModelNotFound, ModelRegistry, etag_matches, public_entry
 from studio.settings import StudioSettings
@@ -32,20 +33,8 @@ logger = logging.getLogger(__name__)
 CHUNK_BYTES = 1 << 20
 
 
-def _error(status: int, code: Text, message: Text, **extra: Any) -> HTTPResponse:
-    from handoff.app import error  # handoff.app imports the studio: import at call time
-
-    return error(status, code, message, **extra)
-
-
-def _json_body(request: Request) -> Any:
-    from handoff.app import json_body
-
-    return json_body(request)
-
-
 def register(app: Sanic) -> None:
-    """Add this part's routes to the handoff app (app.ctx.studio holds the StudioSettings)."""
+    """Add this part's routes to the staff service's app (app.ctx.studio holds the StudioSettings)."""
     settings: StudioSettings = app.ctx.studio
     registry = ModelRegistry(settings)
     hasher = ModelFileHasher()
@@ -67,7 +56,7 @@ def register(app: Sanic) -> None:
             job_id = await trainer.start(request.ctx.editor.name)
         except TrainingBusy as busy:
             current = await trainer.get(busy.job_id) if busy.job_id else None
-            return _error(
+            return http.error(
                 409,
                 "conflict",
                 "Đang có một lượt huấn luyện chạy; vui lòng chờ lượt đó xong.",
@@ -79,7 +68,7 @@ def register(app: Sanic) -> None:
     async def training_state(request: Request, job_id: Text) -> HTTPResponse:
         state = await trainer.get(job_id)
         if state is None:
-            return _error(404, "not_found", "Không tìm thấy lượt huấn luyện này.")
+            return http.error(404, "not_found", "Không tìm thấy lượt huấn luyện này.")
         return response.json(state)
 
     @app.get("/studio/api/models")
@@ -93,7 +82,7 @@ def register(app: Sanic) -> None:
         try:
             previous, entry = await asyncio.to_thread(registry.set_current, model_id)
         except ModelNotFound:
-            return _error(404, "not_found", "Không tìm thấy mô hình này (hoặc tệp mô hình đã bị xóa).")
+            return http.error(404, "not_found", "Không tìm thấy mô hình này (hoặc tệp mô hình đã bị xóa).")
         if previous != model_id:
             before = None
             with contextlib.suppress(ModelNotFound):
@@ -109,7 +98,7 @@ def register(app: Sanic) -> None:
         entry = await asyncio.to_thread(registry.current)
         path = Path(entry["path"]) if entry else None
         if path is None or not path.is_file():
-            return _error(404, "not_found", "Chưa có mô hình nào để phục vụ.")
+            return http.error(404, "not_found", "Chưa có mô hình nào để phục vụ.")
         etag = hasher.cached_etag(path) or await asyncio.to_thread(hasher.etag, path)
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if etag_matches(request.headers.get("if-none-match"), etag):
@@ -125,9 +114,9 @@ def register(app: Sanic) -> None:
     @app.post("/internal/nlg")
     async def nlg(request: Request) -> HTTPResponse:
         try:
-            name, response_id, slots, arguments, channel = nlg_server.parse_request(_json_body(request))
+            name, response_id, slots, arguments, channel = nlg_server.parse_request(http.json_body(request))
         except nlg_server.NLGRequestError as problem:
-            return _error(
+            return http.error(
                 422,
                 "invalid",
                 "Yêu cầu NLG không hợp lệ.",
@@ -135,5 +124,7 @@ def register(app: Sanic) -> None:
             )
         message = nlg_server.generate(book.responses(), name, slots, channel, arguments, response_id)
         if message is None:
-            return _error(404, "no_response", f"Không có câu trả lời '{name}' cho kênh này.", response=name)
+            return http.error(
+                404, "no_response", f"Không có câu trả lời '{name}' cho kênh này.", response=name
+            )
         return response.json(message)

@@ -43,7 +43,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.nlu.selective import CLARIFY, Thresholds
 from bot.nlu.text import TeencodeFile, fold
-from handoff.log_privacy import mask_customer_text
+from common.contracts import VIETNAM
+from common.privacy import mask_customer_text
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,6 @@ MAX_ITEMS_PER_STATUS = 5000
 MAX_TEXT_CHARS = 1000
 DAY_TTL_SECONDS = 120 * 86400
 SEEN_TTL_SECONDS = 7 * 86400
-VIETNAM = timezone(timedelta(hours=7))
 # not customer wording: Messenger attachment markers ("[Hình ảnh] https://…", bot/channels/facebook.py),
 # the consumer's non-text placeholder, button payloads ("/greet", "/inform{…}")
 _NOT_WORDING = re.compile(

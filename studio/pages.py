@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import mimetypes
 from pathlib import Path
 from typing import Dict, Text
 
-from sanic import Request, Sanic, response
+from sanic import Request, Sanic
 from sanic.response import HTTPResponse
+
+from common import http
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -22,33 +23,16 @@ SECURITY_HEADERS: Dict[Text, Text] = {
     "Content-Security-Policy": STUDIO_CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
 }
-
-
-def not_found() -> HTTPResponse:
-    """The handoff API's JSON 404 (same shape as `handoff.app.error`, which imports this package)."""
-    return response.json(
-        {"error": "not_found", "message": "Không tìm thấy tệp giao diện."},
-        status=404,
-        headers=SECURITY_HEADERS,
-    )
 
 
 async def static_file(filename: Text) -> HTTPResponse:
     """A file of studio/static/ (never outside it) with the studio's headers, or a JSON 404."""
-    base = STATIC_DIR.resolve()
-    path = (base / filename).resolve()
-    if base not in path.parents or not path.is_file():
-        return not_found()
-    mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if mime_type.startswith("text/") or mime_type.endswith(("javascript", "json", "svg+xml")):
-        mime_type += "; charset=utf-8"
-    return await response.file(path, mime_type=mime_type, headers=dict(SECURITY_HEADERS))
+    return await http.static_file(STATIC_DIR, filename, SECURITY_HEADERS, utf8=True)
 
 
 def register(app: Sanic) -> None:
-    """Add this part's routes to the handoff app (app.ctx.studio holds the StudioSettings)."""
+    """Add this part's routes to the staff service's app (app.ctx.studio holds the StudioSettings)."""
 
     async def studio_page(request: Request) -> HTTPResponse:
         """The studio: log in, then the tabs (FAQ, promotions, inbox, training, history, sheets)."""

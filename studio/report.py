@@ -3,7 +3,7 @@ a person, and how many messages reach the "Bot chưa hiểu" inbox.
 
 - Understanding: the live model's held-out evaluation (`<models_dir>/registry.json` → `current` → its
   `eval_file`: accuracy, per-topic accuracy, confusion pairs). The API never evaluates; when no
-  evaluation exists it says so. `python -m bot report` evaluates the evaluation sets itself then, or
+  evaluation exists it says so. `python -m studio.report` evaluates the evaluation sets itself then, or
   when the stored evaluation predates the selective figures (studio/evaluate.py; `--no-evaluate` skips
   it).
 - Selective answering, from the same evaluation (its `selective` block, every evaluation set at the
@@ -13,7 +13,7 @@ a person, and how many messages reach the "Bot chưa hiểu" inbox.
 - Handoffs: tickets created per day and reason ÷ conversations (distinct senders) that day, and the
   inbox volume per day, from the per-day counters of `studio/inbox.py` in Redis (last 14 days).
 
-    python -m bot report [--days 14] [--html report.html] [--redis-url redis://…] [--no-evaluate]
+    python -m studio.report [--days 14] [--html report.html] [--redis-url redis://…] [--no-evaluate]
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
 
 from bot.redis_client import async_client
-from handoff.ticket_rules import REASONS
+from common.contracts import DEFAULT_REDIS_URL, VIETNAM_UTC_OFFSET_HOURS
+from common.handoff_reasons import REASONS
 from studio.inbox import Inbox
 from studio.settings import StudioSettings
 
@@ -487,7 +488,7 @@ async def _daily_from_redis(url: Text, days: int, tz) -> Optional[List[Dict[Text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `python -m bot report`."""
+    """The options of `python -m studio.report`."""
     parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help="how many days (default 14)")
     parser.add_argument("--html", type=Path, metavar="PATH", help="also write an HTML report (inline SVG)")
     parser.add_argument(
@@ -501,11 +502,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, out=None) -> int:
-    """`python -m bot report`: print the report, optionally write the HTML file."""
+    """`python -m studio.report`: print the report, optionally write the HTML file."""
     import os
     from datetime import timedelta, timezone
-
-    from handoff.settings import HandoffSettings
 
     out = out or sys.stdout
     if not 1 <= args.days <= 366:
@@ -513,9 +512,9 @@ def run(args: argparse.Namespace, out=None) -> int:
         return 2
     settings = StudioSettings.from_env()
     # the handoff service's Redis and time zone (its tokens are not needed here)
-    redis_url = args.redis_url or os.environ.get("REDIS_URL") or HandoffSettings.redis_url
+    redis_url = args.redis_url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     try:
-        offset = float(os.environ.get("HANDOFF_TIMEZONE_OFFSET") or HandoffSettings.timezone_offset_hours)
+        offset = float(os.environ.get("HANDOFF_TIMEZONE_OFFSET") or VIETNAM_UTC_OFFSET_HOURS)
     except ValueError:
         print("HANDOFF_TIMEZONE_OFFSET phải là một số giờ.", file=sys.stderr)
         return 2
@@ -539,3 +538,14 @@ def run(args: argparse.Namespace, out=None) -> int:
         args.html.write_text(render_html(report), encoding="utf-8")
         out.write(f"\nĐã ghi báo cáo HTML: {args.html}\n")
     return 0
+
+
+def main(argv=None) -> int:
+    """Entry point of `python -m studio.report`."""
+    parser = argparse.ArgumentParser(prog="python -m studio.report", description=__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

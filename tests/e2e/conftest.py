@@ -6,8 +6,8 @@ import pytest
 from bot.services import System, free_port
 from bot.settings import PROJECT_ROOT, Settings
 from studio.settings import copy_content
+from testkit.graph_stand_in import GraphStandIn
 from tests.browser import headless_chromium
-from tests.graph_stand_in import GraphStandIn
 
 MODEL = PROJECT_ROOT / "models" / "senmart.tar.gz"
 FB_VERIFY_TOKEN = "senmart-verify-e2e"

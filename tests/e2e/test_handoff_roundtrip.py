@@ -5,8 +5,8 @@ import uuid
 
 import requests
 
+from testkit.socket_client import customer_client, start_session
 from tests.polling import wait_for
-from tests.socket_client import customer_client, start_session
 
 AGENT = {"Authorization": "Bearer token-lan"}
 

@@ -8,7 +8,7 @@ import queue
 
 import pytest
 
-from tests.socket_client import customer_client, start_session
+from testkit.socket_client import customer_client, start_session
 
 
 def test_socketio_session_gets_bot_reply(system):

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from bot.services import free_port
-from tests.socket_client import customer_client, start_session
+from testkit.socket_client import customer_client, start_session
 
 
 @pytest.fixture(scope="module")

@@ -87,7 +87,7 @@ class RasaStub:
 
 
 class HandoffService:
-    """`python -m handoff` as production runs it, on a free port, logging to a file."""
+    """`python -m staff` as production runs it, on a free port, logging to a file."""
 
     def __init__(self, redis_url: str, rasa_url: str, log_dir: Path, **env: str) -> None:
         self.port = free_port()
@@ -113,7 +113,7 @@ class HandoffService:
 
     def start(self) -> "HandoffService":
         """Start and wait until /health answers."""
-        self.process = Process("handoff", [sys.executable, "-m", "handoff"], self.log_path, self.env)
+        self.process = Process("handoff", [sys.executable, "-m", "staff"], self.log_path, self.env)
         wait_until(
             lambda: requests.get(f"{self.url}/health", timeout=1).status_code == 200,
             "handoff service",

@@ -1,4 +1,4 @@
-"""The HTTP API of the real service (`python -m handoff` subprocess, real Redis, Rasa stand-in)."""
+"""The HTTP API of the real service (`python -m staff` subprocess, real Redis, Rasa stand-in)."""
 
 import json
 import re

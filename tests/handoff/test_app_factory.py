@@ -4,10 +4,10 @@ import aiohttp
 import pytest
 
 from bot.services import free_port
-from handoff.app import create_app
 from handoff.metrics import parse_samples
 from handoff.relay import RasaRelay
 from handoff.settings import HandoffSettings
+from staff.app import create_app
 
 from .conftest import WORKDAY_10AM
 

@@ -1,4 +1,4 @@
-"""The chat page routes of the handoff service (/, /chat/*) and the relay's history read; `python -m handoff`
+"""The chat page routes of the handoff service (/, /chat/*) and the relay's history read; `python -m staff`
 with a stand-in for Rasa's tracker endpoint."""
 
 import json
@@ -78,7 +78,7 @@ def tracker(rasa):
 
 @pytest.fixture(scope="module")
 def chat_service(redis_server, rasa, tmp_path_factory):
-    """`python -m handoff` with default chat settings; RASA_URL is the stand-in."""
+    """`python -m staff` with default chat settings; RASA_URL is the stand-in."""
     service = HandoffService(service_redis_url(redis_server), rasa.url, tmp_path_factory.mktemp("chat-log"))
     for name in ("RASA_PORT", "CHAT_SOCKET_URL"):
         service.env.pop(name, None)

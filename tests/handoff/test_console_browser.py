@@ -1,6 +1,6 @@
 """The agent console (/console) in headless Chromium against the real handoff service.
 
-Uses the `api` fixture of tests/handoff/conftest.py: `python -m handoff` on a free port, an emptied
+Uses the `api` fixture of tests/handoff/conftest.py: `python -m staff` on a free port, an emptied
 Redis and a recording stand-in for Rasa's HTTP API.
 """
 

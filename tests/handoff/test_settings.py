@@ -57,7 +57,7 @@ def test_bad_environment_is_refused(env):
 
 def test_service_refuses_to_start_without_tokens():
     result = subprocess.run(
-        [sys.executable, "-m", "handoff"],
+        [sys.executable, "-m", "staff"],
         cwd=PROJECT_ROOT,
         env={"PATH": "/usr/bin:/bin"},
         capture_output=True,

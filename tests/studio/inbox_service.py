@@ -1,4 +1,4 @@
-"""`python -m handoff` for the studio's API, page, inbox and report tests: a temporary content dir.
+"""`python -m staff` for the studio's API, page, inbox and report tests: a temporary content dir.
 
 (Sanic 21.12 cannot start two apps in one process, so these tests run the real service.)
 """
@@ -56,7 +56,7 @@ class StudioService:
         self.session = requests.Session()
 
     def start(self) -> "StudioService":
-        self.process = Process("handoff", [sys.executable, "-m", "handoff"], self.log_path, self.env)
+        self.process = Process("handoff", [sys.executable, "-m", "staff"], self.log_path, self.env)
         wait_until(
             lambda: requests.get(f"{self.url}/health", timeout=1).status_code == 200,
             "handoff service",

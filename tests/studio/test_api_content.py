@@ -21,7 +21,7 @@ EXAMPLES = [f"mình muốn hỏi về quà tặng số {n} của SenMart" for n 
 
 @pytest.fixture()
 async def served(redis_server, redis_client, tmp_path):
-    """`python -m handoff` with the studio on a copy of data/ (Sanic 21.12 starts one app per process);
+    """`python -m staff` with the studio on a copy of data/ (Sanic 21.12 starts one app per process);
     yields (session, content dir)."""
     shutil.copytree(PROJECT_ROOT / "data", tmp_path / "data")
     service = StudioService(

@@ -8,10 +8,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.nlu.selective import Thresholds
+from common.privacy import mask_customer_text
 from evaluation.selective import model_thresholds
 from handoff.event_consumer import EventConsumer
 from handoff.hours import AgentHours, load_holidays
-from handoff.log_privacy import mask_customer_text
 from handoff.settings import PROJECT_ROOT
 from handoff.ticket_rules import HandoffRequest
 from handoff.ticket_store import TicketStore
@@ -361,7 +361,7 @@ async def test_consumer_feeds_the_inbox_from_the_real_stream(aredis, clock):
     hours = AgentHours.with_holidays(load_holidays(PROJECT_ROOT / "data" / "holidays.yml"))
     store = TicketStore(aredis, hours, clock=clock)
     inbox = Inbox(aredis, teencode_file=TEENCODE, tz=hours.tz, clock=clock)
-    consumer = EventConsumer(store, STREAM, consumer="test-consumer", block_ms=0, inbox=inbox)
+    consumer = EventConsumer(store, STREAM, consumer="test-consumer", block_ms=0, listeners=[inbox.observe])
     await consumer.ensure_group()
     unclear = parse(
         "nlu_fallback",

@@ -146,7 +146,7 @@ def service(redis_server, settings, tmp_path):
         "STUDIO_TOKENS": f"hoa:{CONTENT_TOKEN}",
     }
     url = f"http://127.0.0.1:{port}"
-    process = Process("handoff", [sys.executable, "-m", "handoff"], tmp_path / "handoff.log", env)
+    process = Process("handoff", [sys.executable, "-m", "staff"], tmp_path / "handoff.log", env)
     wait_until(lambda: requests.get(url + "/health", timeout=1).ok, "handoff", process, 30)
     yield url
     process.stop()

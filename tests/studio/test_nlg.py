@@ -73,7 +73,7 @@ def rewrite(path: Path, old: str, new: str) -> None:
 
 
 class Service:
-    """`python -m handoff` with the studio on a temporary content copy."""
+    """`python -m staff` with the studio on a temporary content copy."""
 
     def __init__(self, redis_url: str, content: Path, log_dir: Path) -> None:
         self.port = free_port()
@@ -91,7 +91,7 @@ class Service:
             "STUDIO_MODELS_DIR": str(log_dir / "models"),
             "STUDIO_TOKENS": "hoa:nlg-content",
         }
-        self.process = Process("handoff", [sys.executable, "-m", "handoff"], log_dir / "handoff.log", env)
+        self.process = Process("handoff", [sys.executable, "-m", "staff"], log_dir / "handoff.log", env)
         wait_until(lambda: requests.get(self.url + "/health", timeout=1).ok, "handoff", self.process, 30)
 
     def nlg(self, body, token=SERVICE_TOKEN) -> requests.Response:

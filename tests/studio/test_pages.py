@@ -24,7 +24,7 @@ ASSETS = {
 
 @pytest.fixture(scope="module")
 def served(redis_server, tmp_path_factory):
-    """The whole handoff app (the studio mounted as in production): `python -m handoff` on a free port."""
+    """The whole handoff app (the studio mounted as in production): `python -m staff` on a free port."""
     root = tmp_path_factory.mktemp("pages")
     service = StudioService(redis_server.url, root, root, STUDIO_TOKENS="content:content-tok").start()
     try:

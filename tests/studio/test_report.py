@@ -1,6 +1,6 @@
 """The report: evaluation of the live model (accuracy and selective answering) + per-day handoff rate
 and inbox volume, exact numbers; the API on the real service (fed through Rasa's event stream) and
-`python -m bot report`."""
+`python -m studio.report`."""
 
 import json
 import subprocess
@@ -257,8 +257,7 @@ def test_cli_prints_the_report_and_writes_html(redis_server, tmp_path):
     command = [
         sys.executable,
         "-m",
-        "bot",
-        "report",
+        "studio.report",
         "--redis-url",
         url,
         "--days",
@@ -283,7 +282,7 @@ def test_cli_prints_the_report_and_writes_html(redis_server, tmp_path):
 
     # without a registry and with --no-evaluate: no evaluation, said politely
     env["STUDIO_MODELS_DIR"] = str(tmp_path / "none")
-    command = [sys.executable, "-m", "bot", "report", "--redis-url", url, "--days", "1", "--no-evaluate"]
+    command = [sys.executable, "-m", "studio.report", "--redis-url", url, "--days", "1", "--no-evaluate"]
     result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "   Chưa có đánh giá cho mô hình đang chạy." in result.stdout

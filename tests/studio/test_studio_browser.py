@@ -1,6 +1,6 @@
 """The content studio (/studio, /studio/report) in headless Chromium against the real service.
 
-`python -m handoff` runs as a subprocess on a real Redis, with the studio pointed at a temporary copy
+`python -m staff` runs as a subprocess on a real Redis, with the studio pointed at a temporary copy
 of the project's content (config.yml, domain.yml, data/, evaluation/*.yml).
 
 The tests run in file order and share one service and one browser: log-in errors, editing an answer

@@ -383,7 +383,7 @@ def test_a_bad_edit_is_refused_and_the_live_model_stays(redis_server, bad_conten
     }
     url = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {CONTENT_TOKEN}"}
-    process = Process("handoff", [sys.executable, "-m", "handoff"], tmp_path / "handoff.log", env)
+    process = Process("handoff", [sys.executable, "-m", "staff"], tmp_path / "handoff.log", env)
     try:
         wait_until(lambda: requests.get(url + "/health", timeout=1).ok, "handoff", process, 30)
         started = time.monotonic()

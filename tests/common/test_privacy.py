@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from handoff.log_privacy import PiiMaskingFilter, mask_email, mask_phone, mask_text
+from common.privacy import PiiMaskingFilter, mask_email, mask_phone, mask_text
 from handoff.settings import PROJECT_ROOT
 
 
@@ -75,7 +75,7 @@ def test_service_logging_config_filters_every_handler():
     whole process, which would also close the handlers other tests' libraries installed)."""
     script = (
         "import logging, logging.config\n"
-        "from handoff.log_privacy import logging_config\n"
+        "from common.privacy import logging_config\n"
         "logging.config.dictConfig(logging_config())\n"
         "logging.getLogger('handoff.test').info('call 0912345678')\n"
         "logging.getLogger('sanic.access').info('', extra={'host': '127.0.0.1', "
@@ -109,7 +109,7 @@ def test_service_logging_config_filters_every_handler():
     ],
 )
 def test_mask_customer_text_covers_ids_cards_and_codes(raw, masked):
-    from handoff.log_privacy import mask_customer_text
+    from common.privacy import mask_customer_text
 
     assert mask_customer_text(raw) == masked
 
@@ -118,7 +118,7 @@ def test_mask_customer_text_covers_ids_cards_and_codes(raw, masked):
 def test_long_hostile_runs_are_clipped_before_masking(run):
     """A log line is cut to MAX_LOG_CHARS before the patterns run (the patterns themselves are bounded;
     their cost on such runs is measured by `make abuse`)."""
-    from handoff.log_privacy import MAX_LOG_CHARS
+    from common.privacy import MAX_LOG_CHARS
 
     masked = mask_text(run)
     assert masked.endswith(f"… [{len(run) - MAX_LOG_CHARS} ký tự bị cắt]")

@@ -146,7 +146,7 @@ def logging_config(level: Text = "INFO") -> Dict[Text, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"pii": {"()": "handoff.log_privacy.PiiMaskingFilter"}},
+        "filters": {"pii": {"()": "common.privacy.PiiMaskingFilter"}},
         "formatters": formatters,
         "handlers": {
             "console": {**handler, "formatter": "generic"},

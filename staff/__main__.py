@@ -1,12 +1,12 @@
-"""`python -m handoff`: run the handoff service on HANDOFF_HOST:HANDOFF_PORT (default 127.0.0.1:8000)."""
+"""`python -m staff`: run the staff service on HANDOFF_HOST:HANDOFF_PORT (default 127.0.0.1:8000)."""
 
 from __future__ import annotations
 
 import sys
 
-from handoff.app import create_app
 from handoff.hours import HolidayDataError
 from handoff.settings import HandoffSettings, SettingsError
+from staff.app import create_app
 from studio.settings import StudioSettingsError
 
 
@@ -16,7 +16,7 @@ def main() -> int:
         settings = HandoffSettings.from_env()
         app = create_app(settings)
     except (SettingsError, StudioSettingsError, HolidayDataError) as problem:
-        print(f"handoff: {problem}", file=sys.stderr)
+        print(f"staff: {problem}", file=sys.stderr)
         return 2
     app.run(host=settings.host, port=settings.port, workers=1, access_log=True, auto_reload=False)
     return 0
