@@ -9,8 +9,7 @@ import redis
 from bot.services import Process, embedded_redis_command, free_port, wait_until
 from bot.settings import RedisTarget
 
-
-# test files by lane, relative to tests/ (measured with `pytest --durations`; docs/testing.md):
+# test files by lane, relative to tests/:
 # `training` trains a real Rasa model, `browser` drives Chromium, `slow` starts the whole system or
 # several real services, or loads the trained model, and takes more than a few seconds per file
 TRAINING_FILES = {"studio/test_training.py", "e2e/test_studio.py"}
