@@ -649,13 +649,6 @@ def inbox_for(app) -> Inbox:
     return inbox
 
 
-def default_teencode_file() -> Path:
-    """`data/teencode.yml` of the studio's content directory (STUDIO_CONTENT_DIR)."""
-    from studio.settings import StudioSettings
-
-    return StudioSettings.from_env().data_dir / "teencode.yml"
-
-
 async def record_handoff_safely(app, handoff: Any, ticket_id: Text) -> None:
     """`create_handoff`'s hook: feed the inbox; a failure is logged, never breaks the handoff."""
     try:
