@@ -65,9 +65,9 @@ async def static_file(
     base = Path(base_dir).resolve()
     path = (base / filename).resolve()
     if base not in path.parents or not path.is_file():
-        return response.json(
-            {"error": "not_found", "message": "Không tìm thấy tệp giao diện."}, status=404, headers=headers
-        )
+        missing = error(404, "not_found", "Không tìm thấy tệp giao diện.")
+        missing.headers.update(headers)
+        return missing
     mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if utf8 and (mime_type.startswith("text/") or mime_type.endswith(("javascript", "json", "svg+xml"))):
         mime_type += "; charset=utf-8"

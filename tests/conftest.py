@@ -9,11 +9,9 @@ import redis
 from bot.services import Process, embedded_redis_command, free_port, wait_until
 from bot.settings import RedisTarget
 
-# test files by lane, relative to tests/:
-# `training` trains a real Rasa model, `browser` drives Chromium, `slow` starts the whole system or
-# several real services, or loads the trained model, and takes more than a few seconds per file
+# test files by lane, relative to tests/: `training` trains a real Rasa model, `browser` drives
+# Chromium (`*_browser.py`), `slow` starts the whole system (`e2e/`)
 TRAINING_FILES = {"studio/test_training.py", "e2e/test_studio.py"}
-SLOW_FILES: set = set()
 TESTS_DIR = Path(__file__).resolve().parent
 
 
@@ -25,7 +23,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.training)
         if "_browser" in Path(relative).name:
             item.add_marker(pytest.mark.browser)
-        if relative.startswith("e2e/") or relative in SLOW_FILES:
+        if relative.startswith("e2e/"):
             item.add_marker(pytest.mark.slow)
 
 
