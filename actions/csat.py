@@ -10,8 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import handoff_client
-from actions.folding import fold
 from actions.handoff_client import HandoffUnavailable
+from common.text import fold
 
 logger = logging.getLogger(__name__)
 NO_COMMENT = {"khong", "ko", "k", "khong co", "bo qua", "thoi", "khong a", "no", "skip", "-"}

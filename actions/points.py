@@ -14,7 +14,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.folding import fold
 from actions.points_engine import (
     KB_RULES,
     PointsRules,
@@ -24,8 +23,9 @@ from actions.points_engine import (
     redeemable,
 )
 from actions.promotion_text import format_vnd
+from common.text import fold
 
-# Patterns on the folded text (actions.folding.fold): plain alternations, bounded repeats and a
+# Patterns on the folded text (common.text.fold): plain alternations, bounded repeats and a
 # lookbehind that starts a number only at its first digit, so matching stays linear in the text.
 # "500 điểm", "1.500 điểm", "2k điểm" (RuleEntityExtractor reads no points, and "2k" as money)
 POINTS_NUMBER = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{3}){1,3}|\d{1,9}) ?(k|nghin|ngan)? ?diem\b")

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from actions.folding import fold
 from common.contracts import VIETNAM
+from common.text import fold
 
 PROMOTIONS_FILE_ENV = "PROMOTIONS_FILE"
 DEFAULT_PROMOTIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "promotions.yml"

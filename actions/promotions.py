@@ -13,7 +13,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import settings
-from actions.folding import fold
 from actions.promotion_engine import (
     ORDER_FIELDS,
     Order,
@@ -44,6 +43,7 @@ from actions.promotion_text import (
     render_verdict,
     render_window,
 )
+from common.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ DATA_ERROR_TEXT = (
     "hotline 1900 6868 (24/7) nhé."
 )
 
-# What a message asks, read from its folded text (actions.folding.fold: lower case, no diacritics).
+# What a message asks, read from its folded text (common.text.fold: lower case, no diacritics).
 # Every pattern is a plain alternation of words with bounded gaps: matching is linear in the text.
 _PRONOUN = r"(?:minh|em|toi|tui|to|mk|mik|tao|anh|e|t)"
 # The customer speaks of their own order ("đơn của mình", "mình dùng được không"): a verdict for it.

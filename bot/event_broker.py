@@ -14,8 +14,8 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.shared.exceptions import ConnectionException
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.redis_client import async_client
 from common.contracts import EVENT_STREAM
+from common.redis_client import async_client
 
 logger = logging.getLogger(__name__)
 

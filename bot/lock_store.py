@@ -56,7 +56,7 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import DEFAULT_SOCKET_TIMEOUT_IN_SECONDS, LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.redis_client import async_client
+from common.redis_client import async_client
 
 logger = logging.getLogger(__name__)
 

@@ -57,8 +57,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from redis.exceptions import RedisError
 
 from bot import tracker_keys
-from bot.redis_client import async_client
 from bot.tracker_spool import TurnSpool
+from common.redis_client import async_client
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Dict, List, Tuple
 
 import yaml
 
-from bot.nlu.text import fold, load_teencode
+from common.text import fold, load_teencode
 
 HELDOUT_FILE = Path(__file__).with_name("heldout.yml")
 _WORD = re.compile(r"\w+", re.UNICODE)

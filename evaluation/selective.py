@@ -37,7 +37,7 @@ from bot.nlu.selective import (
     decide,
     signals_of,
 )
-from bot.nlu.text import Normalizer
+from common.text import Normalizer
 from evaluation.heldout import is_right
 from evaluation.sets import DEV, HUMAN_REQUEST, TEST, UNANSWERABLE, Item, all_items
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
-from bot.chat_sessions import is_valid as is_issued_session
+from common.chat_sessions import is_valid as is_issued_session
 from common.http import InvalidRequest, error, json_body, static_file
 from handoff import metrics
 from handoff.canned_replies import CannedReplies, CannedRepliesError

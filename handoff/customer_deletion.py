@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-from bot.tracker_keys import conversation_keys
+from common.tracker_keys import conversation_keys
 
 logger = logging.getLogger(__name__)
 

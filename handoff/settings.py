@@ -64,7 +64,7 @@ class HandoffSettings:
     # socket.io URL the chat page connects to; empty: http://<host the page came from>:<chat_socket_port>
     chat_socket_url: Text = ""
     chat_socket_port: int = 5005
-    # the secret the chat's session ids are signed with (bot/chat_sessions.py), shared with Rasa
+    # the secret the chat's session ids are signed with (common/chat_sessions.py), shared with Rasa
     chat_session_secret: Text = ""
 
     @classmethod

@@ -6,13 +6,13 @@ import hashlib
 import hmac
 import math
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Text
 
 from common.handoff_reasons import REASONS
 from common.http import InvalidRequest
 from common.privacy import EMAIL_PATTERN, mask_email, mask_personal, mask_phone
+from common.text import fold
 from handoff.hours import AgentHours
 
 WAITING, CLAIMED, RESOLVED, CLOSED = "waiting", "claimed", "resolved", "closed"
@@ -38,16 +38,10 @@ PHONE_KEYS = ("phone", "phone_number", "so_dien_thoai")
 EMAIL_KEYS = ("email",)
 
 
-def fold(text: Text) -> Text:
-    """Lower case without Vietnamese diacritics, for search ("Kim Cương" → "kim cuong")."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower().strip()
-
-
 def base_priority(customer: Mapping[Text, Any], reason: Text, anger: float) -> int:
     """Priority before the repeat-escalation bonus: 1, +2 Vàng/Kim Cương, +3 money, +2 anger."""
     priority = 1
-    if fold(str(customer.get("member_tier") or "")) in PRIORITY_TIERS:
+    if fold(str(customer.get("member_tier") or "").strip()) in PRIORITY_TIERS:
         priority += 2
     if reason == "money_complaint":
         priority += 3

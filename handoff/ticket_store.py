@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Text, Tuple
 
+from common.text import fold
 from handoff.customer_profiles import CustomerProfiles
 from handoff.hours import AgentHours
 from handoff.ticket_rules import (
@@ -33,7 +34,6 @@ from handoff.ticket_rules import (
     base_priority,
     contact_digests,
     first_response_due,
-    fold,
     mask_customer,
     message_dedup_key,
     resolution_due,
@@ -340,7 +340,7 @@ class TicketStore:
             rows = await pipe.execute()
         now = self.clock()
         waiting_rank = 0
-        needle = fold(query) if query and query.strip() else None
+        needle = fold(query.strip()) if query and query.strip() else None
         tickets = []
         stale = []
         for ticket_id, fields in zip(ids, rows):

@@ -82,7 +82,7 @@ def create_app(
     async def connect(app: Sanic, _loop) -> None:
         """Create the Redis client and the relay inside the server's event loop."""
         if app.ctx.store is None:
-            from bot.redis_client import async_client
+            from common.redis_client import async_client
 
             client = async_client(settings.redis_url, decode_responses=True)
             app.ctx.store = TicketStore(client, hours, settings.lease_seconds, settings.retention_seconds)

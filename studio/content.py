@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
-from bot.nlu.text import TeencodeFile, fold
+from common.text import TeencodeFile, fold
 from studio.settings import StudioSettings
 
 TOPIC_NAME = re.compile(r"\A[a-z][a-z0-9_]{1,49}\Z")

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bot.nlu.selective import LabelVocabulary, Thresholds
-from bot.nlu.text import Normalizer
+from common.text import Normalizer
 from evaluation.heldout import load_heldout, parse_all, predicted_labels
 from evaluation.selective import (
     Record,

@@ -42,9 +42,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.nlu.selective import CLARIFY, Thresholds
-from bot.nlu.text import TeencodeFile, fold
 from common.contracts import VIETNAM
 from common.privacy import mask_customer_text
+from common.text import TeencodeFile, fold
 
 logger = logging.getLogger(__name__)
 

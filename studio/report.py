@@ -27,9 +27,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
 
-from bot.redis_client import async_client
 from common.contracts import DEFAULT_REDIS_URL, VIETNAM_UTC_OFFSET_HOURS
 from common.handoff_reasons import REASONS
+from common.redis_client import async_client
 from studio.inbox import Inbox
 from studio.settings import StudioSettings
 

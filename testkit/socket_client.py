@@ -14,7 +14,7 @@ def customer_client() -> socketio.Client:
 
 def start_session(client: socketio.Client, proposed: Optional[str] = None, timeout: float = 10.0) -> str:
     """session_request → the id the server confirms (it issues one unless `proposed` is an id it issued;
-    bot/chat_sessions.py). Call after connect()."""
+    common/chat_sessions.py). Call after connect()."""
     confirmed: "queue.Queue[str]" = queue.Queue()
     client.on("session_confirm", confirmed.put)
     client.emit("session_request", {"session_id": proposed} if proposed else {})

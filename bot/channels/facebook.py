@@ -28,7 +28,7 @@ from bot.channels.guard import never_silent
 from bot.channels.identity import identify
 from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
 from bot.channels.payloads import vouch
-from bot.redis_client import async_client
+from common.redis_client import async_client
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from sanic import Blueprint
 from bot.channels.guard import never_silent
 from bot.channels.payloads import vouched
 from bot.channels.socketio_manager import JsonRedisManager
-from bot.chat_sessions import is_valid, issue
 from bot.nlu.inbound import MAX_FRAME_BYTES
+from common.chat_sessions import is_valid, issue
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class SocketIOChannel(SocketIOInput):
             sio.manager = manager
 
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            """Keep a session id the server issued; anyone else gets a new one (bot/chat_sessions.py)."""
+            """Keep a session id the server issued; anyone else gets a new one (common/chat_sessions.py)."""
             proposed = (data or {}).get("session_id") if isinstance(data, dict) else None
             session_id = proposed if is_valid(proposed, self.session_secret) else issue(self.session_secret)
             if proposed and session_id != proposed:

@@ -3,7 +3,7 @@
 AsyncRedisManager publishes `pickle.dumps(...)` and unpickles every message on its channel: whoever can
 PUBLISH to Redis runs code in every Rasa worker. This manager publishes JSON and reads only JSON objects;
 anything else on the channel is logged and dropped. Its Redis client retries on a fresh connection after
-a Redis restart (bot/redis_client.py).
+a Redis restart (common/redis_client.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, AsyncIterator, Dict, Text
 from redis.exceptions import RedisError
 from socketio import AsyncRedisManager
 
-from bot.redis_client import resilient_options
+from common.redis_client import resilient_options
 
 logger = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from bot.nlu.selective import (
     reasons_to_clarify,
     signals_of,
 )
-from bot.nlu.text import Normalizer
+from common.text import Normalizer
 
 ANSWER_GUARD = "answer_guard"
 VOCABULARY_FILE = "label_vocabulary.json"

@@ -26,7 +26,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.selective import message_words
-from bot.nlu.text import PROJECT_ROOT, Normalizer
+from common.text import PROJECT_ROOT, Normalizer
 
 logger = logging.getLogger(__name__)
 

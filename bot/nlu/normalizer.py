@@ -15,7 +15,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu.inbound import INBOUND, bounded
 
 # re-exported: the NLU components import them from here
-from bot.nlu.text import (  # noqa: F401
+from common.text import (  # noqa: F401
     DEFAULT_TEENCODE_FILE,
     NORMALIZED_TEXT,
     PROJECT_ROOT,

@@ -22,7 +22,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Text, Tuple
 
-from bot.nlu.text import Normalizer, clean_text, fold
+from common.text import Normalizer, clean_text, fold
 
 FALLBACK_INTENT = "nlu_fallback"
 FAQ_INTENT = "faq"

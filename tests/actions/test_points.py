@@ -9,7 +9,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.folding import fold
 from actions.points import (
     EARN,
     EARN_TARGET,
@@ -24,6 +23,7 @@ from actions.points import (
     read_points,
     read_question,
 )
+from common.text import fold
 
 EXPIRY = " Điểm hết hạn sau 12 tháng kể từ ngày tích."
 

@@ -16,8 +16,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.folding import fold
 from actions.promotions import ActionCheckPromotion, asks_about_own_order, order_for, rule_topics
+from common.text import fold
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.human_request import HumanRequestDetector, HumanRequestLexicon, asks_for_a_person, lexicon_words
-from bot.nlu.text import Normalizer
+from common.text import Normalizer
 
 DETECTOR = HumanRequestDetector(HumanRequestDetector.get_default_config())
 NORMALIZER = Normalizer.from_file()

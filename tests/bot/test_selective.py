@@ -11,7 +11,7 @@ from bot.nlu.selective import (
     reasons_to_clarify,
     signals_of,
 )
-from bot.nlu.text import Normalizer
+from common.text import Normalizer
 
 NORMALIZER = Normalizer({"ko": "không", "bn": "bao nhiêu"})
 VOCABULARY = LabelVocabulary.from_examples(

@@ -107,7 +107,7 @@ def test_a_points_question_answered_by_the_calculation_is_right():
 
 def test_a_handoff_set_after_the_guard_is_kept_at_any_threshold():
     from bot.nlu.selective import LabelVocabulary
-    from bot.nlu.text import Normalizer
+    from common.text import Normalizer
     from evaluation.selective import to_record
 
     guard = {

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.nlu.text import fold
 from bot.settings import PROJECT_ROOT
+from common.text import fold
 from evaluation.sets import (
     CUSTOMER_QUESTIONS_FILE,
     DEV,

@@ -11,14 +11,14 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from bot.chat_sessions import issue
+from common.chat_sessions import issue
 from handoff.conversation import ConversationNotFound
 from handoff.relay import RasaRelay, RelayError
 from handoff.settings import HandoffSettings, SettingsError
 
 from .conftest import CHAT_SESSION_SECRET, HandoffService, service_redis_url
 
-SESSION = issue(CHAT_SESSION_SECRET)  # an id Rasa's socket.io channel issued (bot/chat_sessions.py)
+SESSION = issue(CHAT_SESSION_SECRET)  # an id Rasa's socket.io channel issued (common/chat_sessions.py)
 TRACKER = {
     "sender_id": SESSION,
     "latest_input_channel": "socketio",

@@ -4,7 +4,7 @@
 import json
 import time
 
-from bot.tracker_keys import conversation_keys
+from common.tracker_keys import conversation_keys
 
 from .conftest import ADMIN_TOKEN
 

@@ -10,8 +10,8 @@ all met yet: the benchmark says which.
 import pytest
 
 from bot.nlu.selective import LabelVocabulary, signals_of
-from bot.nlu.text import Normalizer
 from bot.settings import PROJECT_ROOT
+from common.text import Normalizer
 from evaluation.heldout import parse_all
 from evaluation.selective import model_thresholds, parse_records, summary, training_vocabulary
 from evaluation.sets import all_items

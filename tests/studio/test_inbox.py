@@ -99,7 +99,7 @@ def test_stored_text_is_cleaned_then_masked():
 
 
 def test_dedupe_key_folds_diacritics_teencode_and_spaces():
-    from bot.nlu.text import TeencodeFile
+    from common.text import TeencodeFile
 
     table = TeencodeFile(TEENCODE).normalizer().teencode
     same = ["Phí ship bn?", "phi giao hang bao nhieu", "  PHÍ   giao hàng   bao nhiêu  "]

@@ -1,6 +1,6 @@
 /* SenMart chat page: a customer talking to Rasa's socket.io channel (bot/channels/socketio.py).
  * Every text from the network is inserted with textContent; links and images only with http(s) URLs.
- * The server issues the session id (signed, bot/chat_sessions.py) and it lives in localStorage, so a
+ * The server issues the session id (signed, common/chat_sessions.py) and it lives in localStorage, so a
  * reload continues the same conversation (history from GET /chat/history, built from Rasa's tracker
  * by the handoff service). */
 (() => {

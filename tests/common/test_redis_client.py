@@ -1,4 +1,4 @@
-"""Clients from bot.redis_client answer the first command after a Redis restart (a real redis-server)."""
+"""Clients from common.redis_client answer the first command after a Redis restart (a real redis-server)."""
 
 import asyncio
 
@@ -6,7 +6,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from bot.redis_client import async_client
+from common.redis_client import async_client
 
 
 async def _first_command_after_restart(client, restart) -> str:

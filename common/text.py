@@ -15,7 +15,7 @@ from typing import Dict, Optional, Text, Tuple
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TEENCODE_FILE = PROJECT_ROOT / "data" / "teencode.yml"
 NORMALIZED_TEXT = "normalized_text"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.chat_sessions import SESSION_ID, is_valid, issue
+from common.chat_sessions import SESSION_ID, is_valid, issue
 
 SECRET = "s" * 64
 
