@@ -74,9 +74,10 @@ def test_a_burst_of_ten_messages_is_answered_in_order_once_each(system):
     assert [e["event"] for e in events] == ["user", "bot"] * len(BURST)
 
 
-def test_a_hundred_website_customers_for_a_minute_lose_no_reply(system):
-    result = website_sessions(system, clients=100, seconds=60.0, think_seconds=1.0)
-    assert result["sent"] >= 300
+def test_a_hundred_website_customers_for_twenty_seconds_lose_no_reply(system):
+    """Nothing lost; the minute-long run with its latency figures is `make bench` (channels)."""
+    result = website_sessions(system, clients=100, seconds=20.0, think_seconds=1.0)
+    assert result["sent"] >= 100
     assert result["lost"] == 0
     assert result["answered"] == result["sent"]
     assert result["in_tracker"] == result["sent"]

@@ -17,7 +17,10 @@ TRAIN_TIMEOUT = 25 * 60.0
 
 
 def wait(browser, timeout: float = 10.0):
-    return WebDriverWait(browser, timeout, poll_frequency=0.1)
+    """Polls until a condition holds; an element the page re-rendered meanwhile is looked up again."""
+    return WebDriverWait(
+        browser, timeout, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
+    )
 
 
 def by_id(browser, element_id: str):
