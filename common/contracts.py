@@ -12,3 +12,6 @@ EVENT_STREAM = "senmart:events"
 # Vietnam: UTC+7 all year (Asia/Ho_Chi_Minh has no daylight saving time)
 VIETNAM_UTC_OFFSET_HOURS = 7.0
 VIETNAM = timezone(timedelta(hours=VIETNAM_UTC_OFFSET_HOURS))
+# the staff service writes this event to EVENT_STREAM when it opens a ticket, so every listener (the
+# studio's inbox and per-day figures) hears of new tickets on the same path as Rasa's events
+TICKET_OPENED_EVENT = "senmart_ticket_opened"

@@ -3,8 +3,8 @@ the agents' API and live updates (SSE), the agent console and the customer chat 
 
 `register` mounts them on the staff service's app (staff/app.py), which owns the app, its life cycle,
 authentication and the Redis client; `error_response` turns this package's exceptions into JSON errors.
-Who else hears of a new ticket or of a customer's deletion (the studio's inbox) is registered there too,
-in `app.ctx.ticket_listeners` and `app.ctx.customer_forgetters`."""
+A new ticket is announced on the event stream (ticket_events.py), where the listeners registered there hear
+it; who else forgets a deleted customer (the studio's inbox) is in `app.ctx.customer_forgetters`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from sanic.response import HTTPResponse
 
 from common.chat_sessions import is_valid as is_issued_session
 from common.http import InvalidRequest, error, json_body, static_file
-from handoff import metrics
+from handoff import metrics, ticket_events
 from handoff.canned_replies import CannedReplies, CannedRepliesError
 from handoff.conversation import ConversationNotFound
 from handoff.customer_deletion import delete_customer_data
@@ -130,10 +130,10 @@ def register(app: Sanic) -> None:
         """Open a ticket for a conversation, or reuse its open one."""
         handoff = HandoffRequest.from_json(json_body(request))
         result = await the_store().create_or_reuse(handoff)
-        if result.created:  # e.g. the studio's "Bot chưa hiểu" inbox: the opening customer messages
-            for listener in app.ctx.ticket_listeners:
-                await listener(handoff, result.ticket_id)
         now = the_store().clock()
+        if result.created:  # heard by the event stream's listeners (e.g. the studio's inbox)
+            event = ticket_events.ticket_opened(handoff, result.ticket_id, now)
+            await ticket_events.announce(the_store().redis, settings.event_stream, event)
         body = {
             "ticket_id": result.ticket_id,
             "queue_position": result.queue_position,

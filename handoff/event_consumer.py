@@ -1,7 +1,8 @@
 """Reads Rasa's event stream (consumer group `handoff`) and adds customer messages to open tickets.
 
 Every event then goes to the listeners the staff service registers (staff/app.py: the content studio's
-"Bot chưa hiểu" inbox and per-day figures), so the handoff package does not know who else listens.
+"Bot chưa hiểu" inbox and per-day figures), so the handoff package does not know who else listens. New
+tickets come the same way (ticket_events.py, outcome `ticket_opened`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from common.contracts import TICKET_OPENED_EVENT
 from handoff.ticket_store import TicketStore
 
 logger = logging.getLogger(__name__)
@@ -104,7 +106,9 @@ class EventConsumer:
             await self.store.count_conversation(event["sender_id"])  # for the handoff rate
         await self.store.profiles.link_from_event(event)  # one customer across channels
         message = customer_message(event)
-        if message is None:
+        if event.get("event") == TICKET_OPENED_EVENT:
+            outcome = "ticket_opened"  # written by create_handoff: for the listeners
+        elif message is None:
             outcome = "ignored"
         else:
             _, outcome = await self.store.append_customer_event(

@@ -64,17 +64,14 @@ def create_app(
     app.ctx.tasks = []
     app.ctx.owns_redis = False
 
-    # -- who hears what: the studio's inbox learns of new tickets, deletions and every Rasa event ----
-    async def inbox_records_ticket(handoff, ticket_id: Text) -> None:
-        await studio_inbox.record_handoff_safely(app, handoff, ticket_id)
-
+    # -- who hears what: the studio's inbox learns of deletions, and of every event of the stream ----
+    # (Rasa's events and the tickets the handoff routes open, handoff/ticket_events.py)
     async def inbox_forgets(sender_id: Text) -> int:
         return await studio_inbox.inbox_for(app).forget_sender(sender_id)
 
     async def inbox_observes(event, outcome: Text) -> None:
         await studio_inbox.inbox_for(app).observe(event, outcome)
 
-    app.ctx.ticket_listeners = [inbox_records_ticket]
     app.ctx.customer_forgetters = [inbox_forgets]
 
     # -- life cycle ---------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 """The "Bot chưa hiểu" inbox: customer messages the bot did not understand, for content staff.
 
-Filled by the handoff service (docs/studio.md):
-- the event consumer (`observe`): every user message the bot was unsure of, with its top-3 guesses:
+Filled from the event stream by the staff service's event consumer (`observe`, docs/studio.md):
+- every user message the bot was unsure of, with its top-3 guesses:
   intent `nlu_fallback`, or AnswerGuard's decision `clarify` (the `answer_guard` block it adds to each
   parse, bot/nlu/answer_guard.py); a parse without that block (a model trained before AnswerGuard)
   counts when its top confidence is below AnswerGuard's `intent_confidence` threshold of config.yml;
-- `create_handoff` (`record_handoff`): the opening customer messages (first 3 texts) of every
-  conversation handed to a person, when its ticket is created.
+- the ticket-opened events the handoff routes write (`record_handoff`): the opening customer messages
+  (first 3 texts) of every conversation handed to a person, once per ticket id.
 
 Texts are masked (phones, e-mails, order ids, ticket ids) before anything is stored and grouped by
 their folded form (no diacritics, teencode expanded, spaces collapsed). Every change is one Lua
@@ -17,7 +17,8 @@ Keys (prefix `senmart:studio:inbox:`):
   sources (JSON list), status, topic, updated_at, updated_by; id = 16 hex of sha256(key);
 - `status:{open|assigned|out_of_scope|ignored}` zsets of ids by last_seen (each bounded);
 - `seen:{digest}` marks one customer message (sender + timestamp) as counted (7 days), so a
-  replayed stream entry or the same message reported by both paths is counted once.
+  replayed stream entry or the same message reported by both paths is counted once;
+- `ticket:{ticket id}` marks a ticket-opened event as recorded (7 days): a replayed entry counts once.
 Per-day figures for the report (prefix `senmart:studio:stats:`, local dates, kept 120 days):
 - `inbox:{YYYY-MM-DD}` messages added to the inbox that day;
 - `conversations:{YYYY-MM-DD}` HyperLogLog of the sender ids that wrote that day;
@@ -38,11 +39,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Text, Tuple
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from bot.nlu.selective import CLARIFY, Thresholds
-from common.contracts import VIETNAM
+from common.contracts import TICKET_OPENED_EVENT, VIETNAM
 from common.privacy import mask_customer_text
 from common.text import TeencodeFile, fold
 
@@ -466,6 +464,8 @@ class Inbox:
         Messages the consumer appended to an open ticket (`appended`/`duplicate`) are written to an
         agent, not to the bot, and are left out. Returns the record outcome, or None.
         """
+        if isinstance(event, Mapping) and event.get("event") == TICKET_OPENED_EVENT:
+            return await self.record_ticket_opened(event)
         if not isinstance(event, Mapping) or event.get("event") != "user":
             return None
         sender_id = event.get("sender_id")
@@ -485,6 +485,23 @@ class Inbox:
             text, SOURCE_LOW_CONFIDENCE, timestamp, guesses_from_parse(parse_data), sender_id
         )
         return outcome
+
+    async def record_ticket_opened(self, event: Mapping[Text, Any]) -> Optional[Text]:
+        """A ticket-opened event (handoff/ticket_events.py), recorded once per ticket id."""
+        ticket_id, sender_id = event.get("ticket_id"), event.get("sender_id")
+        opening = event.get("opening")
+        if not isinstance(ticket_id, str) or not isinstance(sender_id, str) or not isinstance(opening, list):
+            return None
+        marker = self.key("ticket", ticket_id)
+        if await self.redis.exists(marker):
+            return "duplicate"
+        reason = event.get("reason") if isinstance(event.get("reason"), str) else "other"
+        messages = [message for message in opening if isinstance(message, Mapping)]
+        # messages are de-duplicated by `seen:`; the marker, set once all is recorded, keeps a replayed
+        # entry from counting the handoff twice
+        await self.record_handoff(sender_id, reason, messages, _number(event.get("timestamp")))
+        await self.redis.set(marker, 1, ex=SEEN_TTL_SECONDS)
+        return "ticket_recorded"
 
     async def record_handoff(
         self,
@@ -647,16 +664,3 @@ def inbox_for(app) -> Inbox:
         )
         app.ctx.studio_inbox = inbox
     return inbox
-
-
-async def record_handoff_safely(app, handoff: Any, ticket_id: Text) -> None:
-    """`create_handoff`'s hook: feed the inbox; a failure is logged, never breaks the handoff."""
-    try:
-        store = app.ctx.store
-        await inbox_for(app).record_handoff(
-            handoff.sender_id, handoff.reason, handoff.transcript, store.clock()
-        )
-    except (RedisConnectionError, RedisTimeoutError, OSError) as problem:
-        logger.warning("Inbox: ticket %s not recorded (Redis unavailable: %s).", ticket_id, problem)
-    except Exception:
-        logger.exception("Inbox: ticket %s not recorded.", ticket_id)

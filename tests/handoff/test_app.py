@@ -96,6 +96,25 @@ def test_create_is_idempotent_per_conversation(api):
     assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
 
 
+def test_a_new_ticket_is_announced_once_on_the_event_stream(api, service_redis):
+    transcript = [{"role": "customer", "text": "cho gặp nhân viên", "timestamp": 1795400000.5}]
+    ticket_id = api.handoff("s9", channel="facebook", reason="request_human", transcript=transcript).json()[
+        "ticket_id"
+    ]
+    api.handoff("s9", transcript=[*transcript, {"text": "alo", "timestamp": 1795400009.0}])  # reused
+    events = [json.loads(fields["data"]) for _, fields in service_redis.xrange("senmart:events")]
+    opened = [event for event in events if event["event"] == "senmart_ticket_opened"]
+    assert len(opened) == 1
+    assert {k: v for k, v in opened[0].items() if k != "timestamp"} == {
+        "event": "senmart_ticket_opened",
+        "sender_id": "s9",
+        "ticket_id": ticket_id,
+        "reason": "request_human",
+        "channel": "facebook",
+        "opening": [{**transcript[0], "role": "customer", "agent": None, "intent": None, "confidence": None}],
+    }
+
+
 def test_two_hundred_concurrent_creations_on_two_processes(api, start_service):
     second = Api(start_service(), api.rasa)
     clients = [api, second]

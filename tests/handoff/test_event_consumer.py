@@ -142,3 +142,20 @@ async def test_an_entry_that_fails_does_not_block_the_stream(store, aredis, cons
     assert await consumer.read_once() == ["failed", "appended"]
     assert (await aredis.xpending(STREAM, "handoff"))["pending"] == 0
     assert await customer_texts(store, ticket_id) == ["sau lỗi"]
+
+
+async def test_a_ticket_opened_event_goes_to_the_listeners_and_touches_no_ticket(store, aredis):
+    heard = []
+
+    async def listener(event, outcome):
+        heard.append((event["ticket_id"], outcome))
+
+    consumer = EventConsumer(store, STREAM, consumer="test-consumer", block_ms=0, listeners=[listener])
+    await consumer.ensure_group()
+    ticket_id = await open_ticket(store, "s5")
+    before = await store.transcript(ticket_id)
+    event = {"event": "senmart_ticket_opened", "sender_id": "s5", "ticket_id": ticket_id, "opening": []}
+    await xadd(aredis, event)
+    assert await consumer.read_once() == ["ticket_opened"]
+    assert heard == [(ticket_id, "ticket_opened")]
+    assert await store.transcript(ticket_id) == before

@@ -14,6 +14,7 @@ import requests
 
 from bot.services import Process, free_port, wait_until
 from handoff.settings import PROJECT_ROOT
+from tests.polling import wait_for
 
 INBOX_DB = 5  # apart from the in-process tests (0) and the handoff service tests (1)
 ADMIN_TOKEN, SERVICE_TOKEN, AGENT_TOKEN, CONTENT_TOKEN = "adm", "svc", "lan", "content-tok"
@@ -86,4 +87,8 @@ class StudioService:
         body = {"sender_id": sender, "reason": reason, "transcript": transcript}
         response = self.call("POST", "/internal/handoffs", SERVICE_TOKEN, json=body)
         assert response.status_code in (200, 201), response.text
-        return response.json()
+        created = response.json()
+        if not created["reused"]:  # a new ticket reaches the inbox as an event on the stream
+            with self.redis() as client:
+                wait_for(lambda: client.exists(f"senmart:studio:inbox:ticket:{created['ticket_id']}"))
+        return created

@@ -400,3 +400,25 @@ async def test_consumer_feeds_the_inbox_from_the_real_stream(aredis, clock):
     [today] = await inbox.daily(1)
     assert today == {"day": "2026-11-24", "inbox": 2, "conversations": 3, "handoffs": {}}
     assert (await aredis.xpending(STREAM, "handoff"))["pending"] == 0
+
+
+async def test_a_ticket_opened_event_records_its_opening_messages_and_counts_once(inbox, aredis):
+    event = {
+        "event": "senmart_ticket_opened",
+        "sender_id": "s7",
+        "ticket_id": "KN-20261124-0007",
+        "timestamp": T0,
+        "reason": "money_complaint",
+        "channel": "facebook",
+        "opening": [
+            {"role": "customer", "text": "bị trừ tiền 2 lần", "timestamp": T0 - 5},
+            {"role": "bot", "text": "Mình chuyển bạn tới nhân viên nhé.", "timestamp": T0 - 4},
+        ],
+    }
+    assert await inbox.observe(event, "ticket_opened") == "ticket_recorded"
+    assert await inbox.observe(event, "ticket_opened") == "duplicate"  # a replayed stream entry
+    [item] = await inbox.list()
+    assert (item["text"], item["count"], item["sources"]) == ("bị trừ tiền 2 lần", 1, ["handoff"])
+    day = inbox.day(T0)
+    assert await aredis.hgetall(inbox.stats_key("handoffs", day)) == {"money_complaint": "1"}
+    assert await inbox.observe({**event, "opening": "not a list"}, "ticket_opened") is None
