@@ -56,8 +56,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from redis.exceptions import RedisError
 
-from bot import tracker_keys
 from bot.tracker_spool import TurnSpool
+from common import tracker_keys
 from common.redis_client import async_client
 
 logger = logging.getLogger(__name__)
