@@ -84,9 +84,9 @@ test: $(MODEL) $(CHAT_JS) lint validate browser-deps
 	$(VENV)/bin/pytest -q tests
 	$(MAKE) --no-print-directory story-test
 
-# every package's logic and in-process API tests, without the slow lanes (tests/conftest.py)
-test-fast: $(MODEL) $(CHAT_JS) lint
-	$(VENV)/bin/pytest -q tests -m "not slow and not training and not browser"
+# every package's logic and API tests, without the slow lanes (tests/conftest.py): no trained model needed
+test-fast: $(STAMP) $(CHAT_JS) lint
+	$(VENV)/bin/pytest -q tests -m "not slow and not training and not browser and not model"
 
 # the scale benchmark compares Sanic workers with Rasa processes behind Debian's nginx; the abuse
 # benchmark restarts Debian's redis-server (with a password) under load

@@ -10,8 +10,16 @@ from bot.services import Process, embedded_redis_command, free_port, wait_until
 from bot.settings import RedisTarget
 
 # test files by lane, relative to tests/: `training` trains a real Rasa model, `browser` drives
-# Chromium (`*_browser.py`), `slow` starts the whole system (`e2e/`)
+# Chromium (`*_browser.py`), `slow` starts the whole system (`e2e/`), `model` loads the trained model in
+# process (15-20 s a load; `make test-fast` then needs no trained model)
 TRAINING_FILES = {"studio/test_training.py", "e2e/test_studio.py"}
+MODEL_FILES = {
+    "bot/test_bounded_history.py",
+    "bot/test_inference.py",
+    "bot/test_ted_cache.py",
+    "nlu/test_heldout.py",
+    "nlu/test_selective_answering.py",
+}
 TESTS_DIR = Path(__file__).resolve().parent
 
 
@@ -21,6 +29,8 @@ def pytest_collection_modifyitems(config, items):
         relative = Path(item.fspath).resolve().relative_to(TESTS_DIR).as_posix()
         if relative in TRAINING_FILES:
             item.add_marker(pytest.mark.training)
+        if relative in MODEL_FILES:
+            item.add_marker(pytest.mark.model)
         if "_browser" in Path(relative).name:
             item.add_marker(pytest.mark.browser)
         if relative.startswith("e2e/"):
