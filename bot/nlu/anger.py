@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Text, Tuple
 
 import yaml
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.configured import ConfiguredOnly
 from bot.nlu.normalizer import PROJECT_ROOT, Normalizer, clean_text, fold
 
 logger = logging.getLogger(__name__)
@@ -310,7 +309,7 @@ class AngerScorer:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class AngerDetector(GraphComponent):
+class AngerDetector(ConfiguredOnly, GraphComponent):
     """Adds `anger` {score, matches} to every message; angry messages get the intent `complain`.
 
     Config:
@@ -343,17 +342,6 @@ class AngerDetector(GraphComponent):
             raise InvalidConfigException(f"AngerDetector: threshold must be in (0, 1], got {self.threshold}")
         self.keep_intents = set(config.get("keep_intents") or [])
         self.scorer = AngerScorer.from_file(config.get("lexicon_file"), config.get("teencode_file"))
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "AngerDetector":
-        """Creates the component."""
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Scores every message and overrides the intent of angry ones."""

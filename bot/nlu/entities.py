@@ -9,10 +9,8 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Text, Tuple
 
 import spacy
 import yaml
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -20,6 +18,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.util import filter_spans
 
+from bot.nlu.configured import ConfiguredOnly
 from bot.nlu.money import parse_money
 from bot.nlu.normalizer import PROJECT_ROOT, fold
 
@@ -308,7 +307,7 @@ class EntityMatcher:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
+class RuleEntityExtractor(ConfiguredOnly, GraphComponent, EntityExtractorMixin):
     """Extracts SenMart entities by rules (spaCy Matcher) with normalised values.
 
     Config:
@@ -332,17 +331,6 @@ class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
         self.matcher = EntityMatcher(load_promotion_names(path))
         dimensions: Optional[Iterable[Text]] = config.get("dimensions")
         self.dimensions: Optional[Set[Text]] = set(dimensions) if dimensions else None
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "RuleEntityExtractor":
-        """Creates the component."""
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Adds the entities found by the rules to each message."""

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Text, Tuple
 
 import yaml
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.configured import ConfiguredOnly
 from bot.nlu.selective import message_words
 from common.text import PROJECT_ROOT, Normalizer
 
@@ -124,7 +123,7 @@ def asks_for_a_person(words: Sequence[Text], lexicon: HumanRequestLexicon) -> Op
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class HumanRequestDetector(GraphComponent):
+class HumanRequestDetector(ConfiguredOnly, GraphComponent):
     """Turns a request for a person into `request_human` (see the module docstring).
 
     Config:
@@ -147,17 +146,6 @@ class HumanRequestDetector(GraphComponent):
         self.lexicon = HumanRequestLexicon.from_file(config.get("lexicon_file"))
         self.normalizer = Normalizer.from_file(config.get("teencode_file"))
         self.keep_intents = frozenset(config.get("keep_intents") or []) | {REQUEST_HUMAN}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "HumanRequestDetector":
-        """Creates the component."""
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Overrides the intent of messages that ask for a person."""

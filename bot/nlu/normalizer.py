@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.configured import ConfiguredOnly
 from bot.nlu.inbound import INBOUND, bounded
 
 # re-exported: the NLU components import them from here
@@ -27,7 +26,7 @@ from common.text import (  # noqa: F401
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class VietnameseNormalizer(GraphComponent):
+class VietnameseNormalizer(ConfiguredOnly, GraphComponent):
     """Cleans message text (NFC, no HTML) before tokenisation and stores a teencode-expanded copy.
 
     Config:
@@ -46,17 +45,6 @@ class VietnameseNormalizer(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.normalizer = Normalizer.from_file(config.get("teencode_file"))
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "VietnameseNormalizer":
-        """Creates the component."""
-        return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Normalises every training example."""

@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.configured import ConfiguredOnly
 from bot.nlu.normalizer import Normalizer
 
 _HAS_WORD_CHAR = re.compile(r"\w", re.UNICODE)
@@ -19,7 +17,7 @@ _FALLBACK_TOKENS = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
-class VietnameseTokenizer(Tokenizer):
+class VietnameseTokenizer(ConfiguredOnly, Tokenizer):
     """Segments Vietnamese into words ("đổi trả" is one token) with diacritic-folded lemmas.
 
     `token.text` is the customer's own spelling (offsets point into the message);
@@ -61,17 +59,6 @@ class VietnameseTokenizer(Tokenizer):
         # load underthesea and its CRF model with the component, not during a customer's first message
         # (measured: 0.4 s the first message of each Rasa worker would otherwise wait)
         self.word_spans("khởi động")
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "VietnameseTokenizer":
-        """Creates the component."""
-        return cls(config)
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         """Splits the attribute's text into word tokens with offsets and folded lemmas."""
