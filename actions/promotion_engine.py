@@ -516,11 +516,9 @@ def _optional_money(entry: Mapping[str, Any], key: str, where: str) -> int | Non
     return None if value is None else _money(value, f"{where}: {key}")
 
 
-def _optional_date(entry: Mapping[str, Any], key: str, where: str) -> date | None:
-    """An optional ISO date; YAML already turns unquoted 2026-12-31 into a date."""
-    value = entry.get(key)
-    if value is None:
-        return None
+def parse_date(value: Any) -> date | None:
+    """A date from YAML (which already turns unquoted 2026-12-31 into a date) or ISO text; None if it is
+    not one."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -528,7 +526,18 @@ def _optional_date(entry: Mapping[str, Any], key: str, where: str) -> date | Non
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise PromotionDataError(f"{where}: {key} must be a date like 2026-12-31, got {value!r}") from None
+        return None
+
+
+def _optional_date(entry: Mapping[str, Any], key: str, where: str) -> date | None:
+    """An optional ISO date."""
+    value = entry.get(key)
+    if value is None:
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise PromotionDataError(f"{where}: {key} must be a date like 2026-12-31, got {value!r}")
+    return parsed
 
 
 def _optional_choices(

@@ -186,10 +186,10 @@ class ModelRegistry:
             raise ModelNotFound(model_id)
         return entry
 
-    def evaluation(self, model_id: Text) -> Optional[Dict[Text, Any]]:
-        """The stored evaluation of a model, or None."""
+    def _stored_json(self, model_id: Text, field: Text) -> Any:
+        """The JSON file a model's entry names in `field`, or None (no entry, no file, unreadable)."""
         entry = _find(self.read(), model_id)
-        path = entry and entry.get("eval_file")
+        path = entry and entry.get(field)
         if not path:
             return None
         try:
@@ -197,16 +197,13 @@ class ModelRegistry:
         except (OSError, ValueError):
             return None
 
+    def evaluation(self, model_id: Text) -> Optional[Dict[Text, Any]]:
+        """The stored evaluation of a model, or None."""
+        return self._stored_json(model_id, "eval_file")
+
     def examples(self, model_id: Text) -> Optional[Dict[Text, List[Text]]]:
         """The training examples a model was trained on, when recorded."""
-        entry = _find(self.read(), model_id)
-        path = entry and entry.get("examples_file")
-        if not path:
-            return None
-        try:
-            return json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
+        return self._stored_json(model_id, "examples_file")
 
     # -- changes -------------------------------------------------------------------------------------
     def add(

@@ -29,6 +29,7 @@ from actions.promotion_engine import (
     canonical_tier,
     load_promotions,
     normalize_code,
+    parse_date,
 )
 from actions.promotions import order_for, promotion_reply
 from studio.content import (
@@ -130,7 +131,7 @@ def clean_record(raw: Any) -> Tuple[Dict[Text, Any], List[Problem]]:
                 ]
             record[field] = cleaned or None
         elif field in DATE_FIELDS:
-            day = _date(value)
+            day = parse_date(value)
             if day is None:
                 problems.append(Problem(field, "Ngày phải viết theo dạng năm-tháng-ngày, ví dụ 2026-12-31."))
                 record[field] = None
@@ -159,17 +160,6 @@ def _number_message(field: Text) -> Text:
     if field == "percent":
         return "Phần trăm phải là số nguyên từ 1 đến 100 (không ghi dấu %)."
     return f"{MONEY_LABELS[field]} phải là số nguyên dương, đơn vị đồng, viết liền (ví dụ 50000)."
-
-
-def _date(value: Any) -> Optional[date]:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        return None
 
 
 def record_problems(record: Mapping[Text, Any]) -> List[Problem]:
@@ -473,7 +463,7 @@ class PromotionTable:
             )
         day = today
         if raw.get("date"):
-            parsed = _date(raw["date"])
+            parsed = parse_date(raw["date"])
             if parsed is None:
                 problems.append(Problem("date", "Ngày phải viết theo dạng năm-tháng-ngày, ví dụ 2026-12-31."))
             else:
