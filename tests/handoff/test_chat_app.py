@@ -201,6 +201,7 @@ def test_history_of_a_socketio_session(chat, tracker):
         "../../conversations/x",
         "1234567890123456",  # a Messenger PSID
     ],
+    ids=["empty", "short", "upper-case", "extra-character", "random-part", "other-secret", "path", "psid"],
 )
 def test_history_refuses_ids_the_page_never_makes_without_asking_rasa(chat, tracker, session_id):
     response = chat("/chat/history", params={"session_id": session_id})
