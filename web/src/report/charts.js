@@ -46,6 +46,11 @@ function legend(box, items) {
   box.appendChild(list);
 }
 
+/** A chart's plot area: margins around it inside the chart's width and `height`. */
+function plotArea(left, right, top, bottom, height) {
+  return { left, top, height, plotW: WIDTH - left - right, plotH: height - top - bottom };
+}
+
 /** The two axes of a plot area and their labels (x under it, y turned along the left side). */
 function axes(root, { left, top, plotW, plotH, height }, opts) {
   root.appendChild(svg("line", { class: "axis", x1: left, x2: left, y1: top, y2: top + plotH }));
@@ -120,13 +125,8 @@ export function horizontalBars(box, rows, opts) {
 /** days: [{label, parts: [{key, value}], total, text}]; series: [{key, label, color}]. */
 export function dayBars(box, days, series, opts) {
   clear(box);
-  const left = 52;
-  const right = 12;
-  const top = 22;
-  const bottom = 46;
-  const height = 260;
-  const plotW = WIDTH - left - right;
-  const plotH = height - top - bottom;
+  const area = plotArea(52, 12, 22, 46, 260);
+  const { left, top, height, plotW, plotH } = area;
   const max = opts.max || niceMax(Math.max(...days.map((d) => d.total), 0));
   const root = chart(height, opts.title);
   const y = (v) => top + plotH - (plotH * Math.max(0, v)) / max;
@@ -161,7 +161,7 @@ export function dayBars(box, days, series, opts) {
       root.appendChild(svg("text", { class: "tick", x: cx, y: top + plotH + 15, "text-anchor": "middle" }, d.label));
     }
   });
-  axes(root, { left, top, plotW, plotH, height }, opts);
+  axes(root, area, opts);
   box.appendChild(root);
   if (series.length > 1 || opts.alwaysLegend) legend(box, series);
 }
@@ -170,13 +170,8 @@ export function dayBars(box, days, series, opts) {
 /** points: [{bar, coverage, risk, answered, wrong}] (percentages); the bar in use (1.0) drawn apart. */
 export function riskCoverage(box, points, opts) {
   clear(box);
-  const left = 52;
-  const right = 16;
-  const top = 14;
-  const bottom = 46;
-  const height = 280;
-  const plotW = WIDTH - left - right;
-  const plotH = height - top - bottom;
+  const area = plotArea(52, 16, 14, 46, 280);
+  const { left, top, height, plotW, plotH } = area;
   const maxRisk = niceMax(Math.max(...points.map((p) => p.risk), 1));
   const root = chart(height, opts.title);
   const x = (v) => left + (plotW * Math.min(100, Math.max(0, v))) / 100;
@@ -227,7 +222,7 @@ export function riskCoverage(box, points, opts) {
       );
     }
   }
-  axes(root, { left, top, plotW, plotH, height }, opts);
+  axes(root, area, opts);
   box.appendChild(root);
   legend(box, [
     { label: "Nâng hay hạ mọi ngưỡng cùng lúc", color: "#1f6feb" },
