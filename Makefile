@@ -26,10 +26,10 @@ TRAIN_INPUTS := config.yml domain.yml $(filter-out data/promotions.yml data/cann
 find_python = $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python "env PYENV_VERSION=3.10 python"; do \
 	if $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help setup train run test test-fast lint validate unit web-test story-test browser-deps bench-deps bench abuse clean
+.PHONY: help setup train run test test-fast lint validate unit web-test story-test browser-deps nginx-deps bench-deps bench abuse clean
 
 help:
-	@echo "make run    - set up, train if needed, start Redis + action server + Rasa (Ctrl-C stops all)"
+	@echo "make run    - set up, train if needed, start Redis + action server + Rasa (+ nginx) (Ctrl-C stops all)"
 	@echo "make test   - set up, train if needed, run every test"
 	@echo "make test-fast - lint and the tests without the slow, training and browser lanes"
 	@echo "make bench  - benchmarks into benchmarks/RESULTS.md"
@@ -70,7 +70,7 @@ $(MODEL): $(STAMP) $(TRAIN_INPUTS)
 	$(RASA) train --fixed-model-name senmart --out models --quiet
 	@touch $@
 
-run: $(MODEL) $(WEB_BUILD)
+run: $(MODEL) $(WEB_BUILD) nginx-deps
 	$(PY) -m bot run
 
 lint: $(STAMP) $(NODE_DEPS)
@@ -99,20 +99,28 @@ browser-deps:
 		else echo "ERROR: browser tests need Debian's chromium and chromium-driver:"; \
 		echo "  sudo apt-get install chromium chromium-driver"; exit 1; fi; fi
 
-test: $(MODEL) $(WEB_BUILD) lint web-test validate browser-deps
+test: $(MODEL) $(WEB_BUILD) lint web-test validate browser-deps nginx-deps
 	$(VENV)/bin/pytest -q tests
 	$(MAKE) --no-print-directory story-test
 
 # every package's logic and API tests, without the slow lanes (tests/conftest.py): no trained model needed
-test-fast: $(STAMP) $(WEB_BUILD) lint web-test
+test-fast: $(STAMP) $(WEB_BUILD) lint web-test nginx-deps
 	$(VENV)/bin/pytest -q tests -m "not slow and not training and not browser and not model"
 
-# the scale benchmark compares Sanic workers with Rasa processes behind Debian's nginx; the abuse
-# benchmark restarts Debian's redis-server (with a password) under load
-bench-deps:
-	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/redis-server ]; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx-light redis-server; \
-		else echo "ERROR: the benchmarks need nginx and redis-server: sudo apt-get install nginx-light redis-server"; exit 1; fi; fi
+# `python -m bot run` puts Debian's nginx in front of its Rasa processes when RASA_WORKERS > 1 (the default
+# on a machine with several cores): installed here when missing, as root
+nginx-deps:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx-light; \
+		else echo "ERROR: several Rasa processes (RASA_WORKERS > 1) need nginx in front of them:"; \
+		echo "  sudo apt-get install nginx-light   (or run with RASA_WORKERS=1)"; exit 1; fi; fi
+
+# the scale benchmark compares Sanic workers with Rasa processes behind nginx; the abuse benchmark
+# restarts Debian's redis-server (with a password) under load
+bench-deps: nginx-deps
+	@if [ ! -x /usr/bin/redis-server ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server; \
+		else echo "ERROR: the benchmarks need redis-server: sudo apt-get install redis-server"; exit 1; fi; fi
 
 bench: $(MODEL) $(WEB_BUILD) bench-deps
 	$(PY) -m benchmarks.run
