@@ -316,8 +316,8 @@ function saveSession(id) {
 function connect(config) {
   const socket = window.io(config.socket_url, {
     path: config.socket_path || "/socket.io/",
-    // WebSocket first: one connection stays on one Rasa worker (Engine.IO long-polling would spread a
-    // session's requests over several workers); polling only where WebSockets are blocked
+    // WebSocket first (one connection, fewer requests); polling where WebSockets are blocked. Either way
+    // the session stays on one Rasa process: nginx routes by the process tag in the session id
     transports: ["websocket", "polling"],
     tryAllTransports: true, // socket.io-client 4.8 falls back to polling only with this
     reconnectionDelayMax: 10000,
