@@ -341,7 +341,12 @@ class System:
                 self.start_rasa()
             return
         if not self.rasa_backends:
-            self.rasa_backends = backends_for([free_port() for _ in range(self.settings.rasa_workers)])
+            ports: List[int] = []
+            while len(ports) < self.settings.rasa_workers:
+                port = free_port()
+                if port not in ports and port != self.settings.rasa_port:
+                    ports.append(port)
+            self.rasa_backends = backends_for(ports)
         running = {p.name for p in self.processes if p.alive()}
         started = [
             (backend, *self._launch_rasa(backend.port, backend.name, "127.0.0.1", backend.tag))
