@@ -1,17 +1,21 @@
 """Sticky socket.io sessions over several Rasa processes: session ids that name their process
 (bot/channels/process_tag.py) and the nginx configuration that routes on them (bot/proxy.py)."""
 
+import http.server
 import re
 import subprocess
+import threading
 from urllib.parse import quote
 
 import engineio
 import pytest
+import requests
 import socketio
 
 from bot.channels.process_tag import TaggedEngineIOServer, process_tag, tag_session_ids
 from bot.channels.socketio import SocketIOChannel
-from bot.proxy import POOL, Backend, backends_for, nginx_binary, nginx_command, nginx_config
+from bot.proxy import BY_SENDER, POOL, Backend, backends_for, nginx_binary, nginx_command, nginx_config
+from bot.services import Process, free_port, wait_until
 
 URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -91,7 +95,11 @@ def test_the_sid_map_has_exactly_the_backends_and_a_round_robin_default(tmp_path
 def test_proxy_pass_never_takes_an_address_from_the_request(tmp_path):
     config = _config(tmp_path, backends_for([20001, 20002]))
     targets = re.findall(r"proxy_pass (\S+);", config)
-    assert sorted(targets) == sorted([f"http://{POOL}", "http://$rasa_socketio"])
+    assert sorted(targets) == sorted([f"http://{POOL}", f"http://{BY_SENDER}", "http://$rasa_socketio"])
+    # the REST webhook's sender is only a hash key over the same processes
+    by_sender = _block(config, f"upstream {BY_SENDER}")
+    assert "hash $rasa_rest_sender consistent;" in by_sender
+    assert re.findall(r"server (\S+?)[ ;]", by_sender) == ["127.0.0.1:20001", "127.0.0.1:20002"]
     # the only variable proxied to is the map's output; no resolver (no name is looked up at request time)
     assert "resolver" not in config
     assert config.count("$rasa_socketio") == 2  # the map's output, used once
@@ -127,3 +135,68 @@ def test_nginx_accepts_the_configuration(tmp_path):
     command = nginx_command(binary, tmp_path, conf)[:-2] + ["-t"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
+
+
+class _Answer(http.server.BaseHTTPRequestHandler):
+    """A stand-in Rasa process: answers every request with its own port."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = str(self.server.server_address[1]).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def routed(tmp_path):
+    """nginx with this configuration in front of two stand-in processes: (base URL, {tag: port})."""
+    binary = nginx_binary()
+    if not binary:
+        pytest.fail("nginx is not installed: `make test` installs Debian's nginx-light")
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    backends = backends_for([server.server_address[1] for server in servers])
+    port = free_port()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(nginx_config("127.0.0.1", port, backends, tmp_path, 1024 * 1024), encoding="utf-8")
+    process = Process("nginx", nginx_command(binary, tmp_path, conf), tmp_path / "nginx.log", {})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: requests.get(base + "/", timeout=2).ok, "nginx", process, timeout=20)
+        yield base, {backend.tag: str(backend.port) for backend in backends}
+    finally:
+        process.stop()
+        for server in servers:
+            server.shutdown()
+
+
+def test_nginx_routes_a_session_to_its_process_and_spreads_the_rest(routed):
+    base, ports = routed
+
+    def poll(sid):
+        return requests.get(f"{base}/socket.io/", params={"EIO": 4, "transport": "polling", "sid": sid}).text
+
+    for tag, port in ports.items():
+        assert {poll(f"{tag}-AbC_d-123") for _ in range(6)} == {port}
+    # no sid (the handshake), an unknown or a look-alike prefix: round robin over both
+    for sid in (None, "p9-x", "zz-p1-x", "p1x", "127.0.0.1:80"):
+        assert {poll(sid) for _ in range(6)} == set(ports.values()), sid
+    # everything else round robin (every process's model-update status is reachable)
+    answers = {requests.get(f"{base}/webhooks/model_updates/status").text for _ in range(6)}
+    assert answers == set(ports.values())
+    # the REST webhook: one sender's messages to one process, senders spread over both
+    rest = f"{base}/webhooks/rest/webhook"
+    for sender in ("alice", "bob", "carol"):
+        assert len({requests.post(rest, json={"sender": sender, "message": m}).text for m in "abcd"}) == 1
+    spread = {requests.post(rest, json={"sender": f"c{i}", "message": "x"}).text for i in range(40)}
+    assert spread == set(ports.values())
