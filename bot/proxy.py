@@ -21,7 +21,6 @@ from bot.channels.process_tag import TAG_PATTERN, sid_prefix
 
 NGINX = "/usr/sbin/nginx"  # Debian's nginx-light (`make run` installs it when missing)
 POOL = "rasa"  # the round-robin upstream
-BY_SENDER = "rasa_by_sender"  # the REST webhook's upstream: one sender's messages to one process
 # Rasa's own response timeout (`rasa run --response-timeout`, 1 hour): a REST turn waiting on a slow action
 # is not cut shorter behind the proxy than without it; socket.io pings every 25 s on polling and WebSocket
 PROXY_TIMEOUT = "3600s"
@@ -92,20 +91,6 @@ http {{
     }}
 {sticky}
 
-    # REST webhook: one sender's messages reach one process, which reads them in the order they arrive
-    # (several processes would race to the conversation's lock: a burst could be answered out of order).
-    # The sender is only a hash key, never an address; a body too big for the memory buffer (16 KB) or
-    # without a sender hashes as "", one process.
-    map $request_body $rasa_rest_sender {{
-        default "";
-        '~"sender"\\s*:\\s*"(?<sender>[^"]{{1,256}})"' $sender;
-    }}
-    upstream {BY_SENDER} {{
-        hash $rasa_rest_sender consistent;
-{pool}
-        keepalive 32;
-    }}
-
     # an Engine.IO session stays on the process that issued its id (bot/channels/process_tag.py); no sid
     # (handshake, WebSocket-only) or an unknown prefix: round robin. Only these upstream names, never an
     # address from the request.
@@ -134,11 +119,7 @@ http {{
             proxy_buffering off;
         }}
 
-        location = /webhooks/rest/webhook {{
-            proxy_pass http://{BY_SENDER};
-        }}
-
-        # Messenger webhook, Rasa's HTTP API, model-update status: round robin
+        # REST and Messenger webhooks, Rasa's HTTP API, model-update status: round robin
         location / {{
             proxy_pass http://{POOL};
         }}
