@@ -101,8 +101,12 @@ http {{
 
     server {{
         listen {_listen_address(host, port)};
-        # Rasa's own bound on a request body (SANIC_REQUEST_MAX_SIZE)
+        # Rasa's own bound on a request body (SANIC_REQUEST_MAX_SIZE), held in memory: started as root,
+        # nginx's workers run as another user that cannot write the temp folders `bot run` made, and a
+        # body buffered to a file there was a 500; responses stream through instead of to a temp file
         client_max_body_size {max_body_bytes};
+        client_body_buffer_size {max_body_bytes};
+        proxy_max_temp_file_size 0;
         proxy_http_version 1.1;
         proxy_set_header Host $http_host;
         proxy_set_header X-Real-IP $remote_addr;

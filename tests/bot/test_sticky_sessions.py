@@ -193,3 +193,13 @@ def test_nginx_routes_a_session_to_its_process_and_spreads_the_rest(routed):
     rest = f"{base}/webhooks/rest/webhook"
     answers = {requests.post(rest, json={"sender": "a", "message": m}).text for m in "abcd"}
     assert answers == set(ports.values())
+
+
+def test_a_body_up_to_rasas_limit_passes_whole_and_a_bigger_one_is_413(routed):
+    """Started as root, nginx's workers cannot write the temp folders: a body buffered there was a 500."""
+    base, ports = routed
+    limit = 1024 * 1024
+    answer = requests.post(f"{base}/webhooks/rest/webhook", data=b"x" * limit, timeout=30)
+    assert (answer.status_code, answer.text in ports.values()) == (200, True)
+    bigger = requests.post(f"{base}/webhooks/rest/webhook", data=b"x" * (limit + 1), timeout=30)
+    assert bigger.status_code == 413
