@@ -14,7 +14,7 @@ import pytest
 import redis
 import requests
 
-from bot.channels.facebook import ATTACHMENT_REPLY, STICKER_REPLY
+from bot.channels.webhooks import ATTACHMENT_REPLY, STICKER_REPLY
 from tests.polling import wait_for
 
 from .conftest import FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN, FB_VERIFY_TOKEN
