@@ -26,6 +26,7 @@ from bot.channels.identity import identify
 from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
 from bot.channels.payloads import vouch
 from bot.channels.webhooks import (
+    AgentReplyOutput,
     DeliveryMarks,
     MessageInFlight,
     Refusals,
@@ -123,7 +124,7 @@ class MessengerStore(DeliveryMarks):
         super().__init__(redis_url, "senmart:fb", "Messenger")
 
 
-class MessengerOutput(OutputChannel):
+class MessengerOutput(AgentReplyOutput):
     """Sends bot replies (messaging_type RESPONSE) and agent replies (HUMAN_AGENT tag) via the Send API."""
 
     @classmethod
@@ -131,10 +132,12 @@ class MessengerOutput(OutputChannel):
         """Same name as Rasa's connector."""
         return "facebook"
 
+    max_chars = MAX_TEXT_CHARS
+
     def __init__(self, client: MessengerSendClient, store: Optional[MessengerStore] = None) -> None:
         super().__init__()
         self.client = client
-        self.store = store
+        self.store = self.marks = store
         self.sent = 0  # read by the never-silent guard
         self._aborted = False
 
@@ -154,39 +157,9 @@ class MessengerOutput(OutputChannel):
             return
         self.sent += 1
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        """Agent messages (`custom.agent`) once with the human-agent tag; the rest as Rasa does."""
-        custom = message.get("custom")
-        if isinstance(custom, dict) and isinstance(custom.get("agent"), dict):
-            await self.send_agent_message(recipient_id, message.get("text") or "", custom["agent"])
-            return
-        await super().send_response(recipient_id, message)
-
-    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Dict[Text, Any]) -> None:
-        """An agent's reply; skipped when its `message_id` was sent already (the relay retried)."""
-        parts = split_text(text)
-        if not parts:
-            return
-        message_id = str(agent.get("message_id") or "")
-        if message_id and self.store is not None and not await self.store.claim_send(message_id):
-            logger.info("Agent message %s to %s was sent already; skipped", message_id, recipient_id)
-            return
-        delivered = 0
-        try:
-            for part in parts:
-                await self.client.send(recipient_id, {"text": part}, "MESSAGE_TAG", tag=HUMAN_AGENT_TAG)
-                delivered += 1
-                self.sent += 1
-        except MessengerSendError as error:
-            if delivered:
-                # part of it reached the customer: sending again would repeat that part
-                logger.error(
-                    "Agent message %s to %s only partly delivered: %s", message_id, recipient_id, error
-                )
-                return
-            if message_id and self.store is not None and not error.maybe_delivered:
-                await self.store.release_send(message_id)
-            raise
+    async def send_agent_part(self, recipient_id: Text, text: Text) -> None:
+        """One part of an agent's reply, with the human-agent tag (sent once: AgentReplyOutput)."""
+        await self.client.send(recipient_id, {"text": text}, "MESSAGE_TAG", tag=HUMAN_AGENT_TAG)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Text, split at Messenger's 2000 characters."""

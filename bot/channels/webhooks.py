@@ -206,6 +206,60 @@ class DeliveryMarks:
         await self.redis.delete(f"{self.prefix}:sent:{message_id}")
 
 
+class AgentReplyOutput(OutputChannel):
+    """An output channel that sends agents' replies (bot events with `custom.agent`, from the staff
+    service's relay) once per `message_id`, in parts; subclasses send one part (`send_agent_part`)."""
+
+    marks: Optional[DeliveryMarks] = None
+    max_chars = 2000  # characters per message of the platform
+    sent = 0  # read by the never-silent guard
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """Agent messages (`custom.agent`) through send_agent_message; the rest as Rasa does."""
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("agent"), dict):
+            await self.send_agent_message(recipient_id, message.get("text") or "", custom["agent"])
+            return
+        await super().send_response(recipient_id, message)
+
+    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Dict[Text, Any]) -> None:
+        """An agent's reply split at `max_chars`; skipped when its `message_id` was sent already (the
+        relay retried). A failure before any part went out frees the id (unless the request may have
+        arrived) and is raised, so the relay sees it; after a part went out it is only logged."""
+        parts = split_text(text, self.max_chars)
+        if not parts:
+            return
+        await self.check_agent_reply(recipient_id)
+        message_id = str(agent.get("message_id") or "")
+        if message_id and self.marks is not None and not await self.marks.claim_send(message_id):
+            logger.info("Agent message %s was sent already; skipped", message_id)
+            return
+        delivered = 0
+        try:
+            for part in parts:
+                await self.send_agent_part(recipient_id, part)
+                delivered += 1
+                self.sent += 1
+        except Exception as error:
+            if delivered:  # part of it reached the customer: sending again would repeat that part
+                logger.error("Agent message %s only partly delivered: %s", message_id, error)
+                return
+            if message_id and self.marks is not None and not getattr(error, "maybe_delivered", False):
+                await self.marks.release_send(message_id)
+            raise self.agent_failure(error) from None
+
+    async def check_agent_reply(self, recipient_id: Text) -> None:
+        """Raise when the channel may not send an agent's reply now (nothing by default)."""
+
+    async def send_agent_part(self, recipient_id: Text, text: Text) -> None:
+        """Send one part of an agent's reply."""
+        raise NotImplementedError
+
+    def agent_failure(self, error: Exception) -> Exception:
+        """What the relay gets for a failed agent reply (the error itself by default)."""
+        return error
+
+
 async def record_without_nlu(
     request: Request,
     text: Text,

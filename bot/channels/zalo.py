@@ -33,6 +33,7 @@ from bot.channels.guard import never_silent
 from bot.channels.identity import identify
 from bot.channels.payloads import turn_buttons, vouch
 from bot.channels.webhooks import (
+    AgentReplyOutput,
     DeliveryMarks,
     MessageInFlight,
     Refusals,
@@ -166,7 +167,7 @@ class InteractionClock:
         return last is not None and self.clock() - last < WINDOW_SECONDS
 
 
-class ZaloOutput(OutputChannel):
+class ZaloOutput(AgentReplyOutput):
     """Bot and agent messages as Zalo CS messages. Zalo's CS text message has no quick replies or
     postback buttons, so buttons arrive as numbered lines (the customer answers with the number)."""
 
@@ -174,6 +175,8 @@ class ZaloOutput(OutputChannel):
     def name(cls) -> Text:
         """The channel's name, as in the tracker's `input_channel`."""
         return "zalo"
+
+    max_chars = MAX_TEXT_CHARS
 
     def __init__(
         self,
@@ -202,42 +205,19 @@ class ZaloOutput(OutputChannel):
             return
         self.sent += 1
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        """Agent messages (`custom.agent`) once and inside the window; the rest as Rasa does."""
-        custom = message.get("custom")
-        if isinstance(custom, dict) and isinstance(custom.get("agent"), dict):
-            await self.send_agent_message(recipient_id, message.get("text") or "", custom["agent"])
-            return
-        await super().send_response(recipient_id, message)
-
-    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Dict[Text, Any]) -> None:
-        """An agent's reply: NotDelivered outside the 48-hour window (or on Zalo's -230), so the agent
-        reads why; skipped when its `message_id` was sent already (the relay retried)."""
-        parts = split_text(text, MAX_TEXT_CHARS)
-        if not parts:
-            return
+    async def check_agent_reply(self, recipient_id: Text) -> None:
+        """An agent's reply outside the 48-hour window is refused (NotDelivered), so the agent reads why."""
         if not await self.clock.window_open(recipient_id):
             logger.info("Agent message to %s refused: outside the 48-hour window.", masked(recipient_id))
             raise NotDelivered(ZALO_WINDOW)
-        message_id = str(agent.get("message_id") or "")
-        if message_id and self.marks is not None and not await self.marks.claim_send(message_id):
-            logger.info("Agent message %s to %s was sent already; skipped", message_id, masked(recipient_id))
-            return
-        delivered = 0
-        try:
-            for part in parts:
-                await self.client.send(recipient_id, {"text": part})
-                delivered += 1
-                self.sent += 1
-        except ZaloError as error:
-            if delivered:  # part of it reached the customer: sending again would repeat that part
-                logger.error("Agent message %s only partly delivered: %s", message_id, error)
-                return
-            if message_id and self.marks is not None and not error.maybe_delivered:
-                await self.marks.release_send(message_id)
-            if error.code == USER_INACTIVE:
-                raise NotDelivered(ZALO_WINDOW) from None
-            raise
+
+    async def send_agent_part(self, recipient_id: Text, text: Text) -> None:
+        """One part of an agent's reply (sent once: AgentReplyOutput)."""
+        await self.client.send(recipient_id, {"text": text})
+
+    def agent_failure(self, error: Exception) -> Exception:
+        """Zalo's -230 (no interaction for 7 days) reaches the agent as the window's refusal."""
+        return NotDelivered(ZALO_WINDOW) if getattr(error, "code", None) == USER_INACTIVE else error
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Text, split at Zalo's 2000 characters."""
@@ -446,7 +426,8 @@ class ZaloChannel(InputChannel):
         except MessageInFlight:
             logger.info("Zalo message %s is being processed already (redelivery); skipped.", msg_id)
             return response.json({"status": "duplicate"})
-        task = asyncio.ensure_future(self._process_once(request, guarded, name, sender_id, msg_id, message))
+        turn = self._process(request, guarded, name, sender_id, msg_id, message)
+        task = asyncio.ensure_future(self._once(msg_id, turn))
         self._tasks.add(task)
         task.add_done_callback(self._forget)
         done, _ = await asyncio.wait({task}, timeout=self.ack_seconds)
@@ -455,22 +436,15 @@ class ZaloChannel(InputChannel):
         return response.json({"status": "ok"})
 
     def _forget(self, task: "asyncio.Task[Any]") -> None:
-        """A finished turn: dropped from the running ones (its failure was logged by _process_once)."""
+        """A finished turn: dropped from the running ones (its failure was logged by _once)."""
         self._tasks.discard(task)
         if not task.cancelled():
             task.exception()
 
-    async def _process_once(
-        self,
-        request: Request,
-        guarded: Callable[[UserMessage], Awaitable[None]],
-        name: Text,
-        sender_id: Text,
-        msg_id: Text,
-        message: Dict[Text, Any],
-    ) -> None:
+    async def _once(self, msg_id: Text, turn: Awaitable[None]) -> None:
+        """Run the turn of message `msg_id`; marked done, or abandoned when it fails."""
         try:
-            await self._process(request, guarded, name, sender_id, msg_id, message)
+            await turn
         except BaseException:
             logger.exception("Zalo message %s failed.", msg_id)
             await self.marks.abandon(msg_id)
