@@ -20,13 +20,14 @@ string, as Zalo sends it).
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional, Set, Union
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Dict, List, Optional, Set, Union
 from urllib.parse import parse_qsl, urlsplit
+
+from testkit.recording_server import RecordingServer
 
 SEND_PATH = "/v3.0/oa/message/cs"
 TOKEN_PATH = "/v4/oa/access_token"
@@ -88,7 +89,7 @@ class Refresh:
         return "access_token" in self.answer
 
 
-class ZaloStandIn:
+class ZaloStandIn(RecordingServer):
     """Threaded HTTP server answering like Zalo's OpenAPI and OAuth hosts (one base URL for both)."""
 
     def __init__(
@@ -99,6 +100,7 @@ class ZaloStandIn:
         refresh_token: str = "zalo-refresh-0",
         expires_in: int = 90_000,
     ) -> None:
+        super().__init__()
         self.app_id = app_id
         self.app_secret = app_secret
         self.access_token = access_token  # the latest issued
@@ -111,38 +113,6 @@ class ZaloStandIn:
         self.oauth_delay = 0.0
         self._outcomes: List[int] = []
         self._delays: List[float] = []
-        self._lock = threading.Condition()
-        self._server: Optional[ThreadingHTTPServer] = None
-
-    @property
-    def url(self) -> str:
-        """Base URL for ZALO_API_URL and ZALO_OAUTH_URL."""
-        assert self._server is not None, "start() the stand-in first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "ZaloStandIn":
-        """Listen on a free port in a background thread."""
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                stand_in._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop listening."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     def fail_next(self, *outcomes: int) -> None:
         """Answer the next sends with these outcomes, in order: an HTTP status (≥ 100), a Zalo error
@@ -168,21 +138,6 @@ class ZaloStandIn:
             self._outcomes.clear()
             self._delays.clear()
 
-    def wait_for(
-        self, n: int, timeout: float = 10.0, where: Optional[Callable[[Sent], bool]] = None
-    ) -> List[Sent]:
-        """The first `n` send records (matching `where`) once they arrived; AssertionError on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                matching = [s for s in self.sent if where is None or where(s)]
-                if len(matching) >= n:
-                    return matching[:n]
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"stand-in got {len(matching)} of {n} expected sends: {matching}")
-                self._lock.wait(remaining)
-
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         raw = request.rfile.read(int(request.headers.get("Content-Length") or 0))
         path = urlsplit(request.path).path
@@ -192,12 +147,7 @@ class ZaloStandIn:
             status, answer = self._refresh(request, raw)
         else:
             status, answer = 404, {"error": 404, "message": "not found"}
-        data = json.dumps(answer).encode("utf-8")
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(data)))
-        request.end_headers()
-        request.wfile.write(data)
+        self._answer(request, status, json.dumps(answer).encode("utf-8"))
 
     def _send(self, request: BaseHTTPRequestHandler, raw: bytes) -> "tuple[int, Dict[str, Any]]":
         try:

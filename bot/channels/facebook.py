@@ -347,12 +347,9 @@ class MessengerChannel(InputChannel):
             # the body is read only after the cheap checks: a sender whose signatures keep failing, or a
             # request without a well-formed signature, costs no upload (headers only)
             client = request.ip or "?"
-            if self.refusals.blocked(client):
-                return response.text("too many invalid requests", status=429, headers={"Connection": "close"})
-            declared = request.headers.get("Content-Length") or "0"
-            if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-                self.refusals.note(client, f"body of {declared} bytes (over 1 MB)")
-                return response.text("payload too large", status=413, headers={"Connection": "close"})
+            refused = self.refusals.before_reading(request, MAX_BODY_BYTES)
+            if refused is not None:
+                return refused
             signature = request.headers.get("X-Hub-Signature-256") or ""
             if not self.app_secret or not SIGNATURE_FORMAT.match(signature):
                 self.signature_valid(b"", signature)  # says once that FB_APP_SECRET is not configured

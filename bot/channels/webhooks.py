@@ -13,7 +13,9 @@ import redis.asyncio as aioredis
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
 from redis.exceptions import RedisError
+from sanic import response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from common.redis_client import async_client
 
@@ -126,6 +128,18 @@ class Refusals:
     def blocked(self, client: Text) -> bool:
         """Whether the address used up its refusals in this window."""
         return self._window(client)[1] >= REFUSALS_ALLOWED
+
+    def before_reading(self, request: Request, limit: int) -> Optional[HTTPResponse]:
+        """429 for an address past its refusals, 413 for a declared body over `limit` (nothing uploaded
+        is read: headers only); None to go on."""
+        client = request.ip or "?"
+        if self.blocked(client):
+            return response.text("too many invalid requests", status=429, headers={"Connection": "close"})
+        declared = request.headers.get("Content-Length") or "0"
+        if not declared.isdigit() or int(declared) > limit:
+            self.note(client, f"body of {declared} bytes (over {limit} bytes)")
+            return response.text("payload too large", status=413, headers={"Connection": "close"})
+        return None
 
     def note(self, client: Text, why: Text) -> None:
         """Count one refused delivery."""

@@ -363,12 +363,9 @@ class ZaloChannel(InputChannel):
             if not self.configured:
                 return response.json({"error": "not_configured", "message": NOT_CONFIGURED}, status=503)
             client = request.ip or "?"
-            if self.refusals.blocked(client):
-                return response.text("too many invalid requests", status=429, headers={"Connection": "close"})
-            declared = request.headers.get("Content-Length") or "0"
-            if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-                self.refusals.note(client, f"body of {declared} bytes (over 1 MB)")
-                return response.text("payload too large", status=413, headers={"Connection": "close"})
+            refused = self.refusals.before_reading(request, MAX_BODY_BYTES)
+            if refused is not None:
+                return refused
             header = request.headers.get("X-ZEvent-Signature") or ""
             if not SIGNATURE_FORMAT.match(header.strip()):
                 self.refusals.note(client, "missing or malformed X-ZEvent-Signature")

@@ -3,6 +3,7 @@ with a Graph API stand-in that receives what the Messenger channel sends and a Z
 the Zalo channel."""
 
 import pytest
+import requests
 
 from bot.services import System, free_port
 from bot.settings import PROJECT_ROOT, Settings
@@ -84,3 +85,20 @@ def driver():
     """Headless Chromium for the page tests (browser and performance logs kept)."""
     with headless_chromium(log_types=("browser", "performance")) as browser:
         yield browser
+
+
+def tracker(system, sender_id):
+    """The conversation's tracker as Rasa's HTTP API gives it."""
+    response = requests.get(
+        f"{system.rasa_url}/conversations/{sender_id}/tracker",
+        params={"token": system.rasa_auth_token},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def api(system, method, path, **kwargs):
+    """A call of the staff service's agent API as the admin agent."""
+    headers = {"Authorization": f"Bearer {system.admin_token}"}
+    return requests.request(method, system.handoff_url + path, headers=headers, timeout=30, **kwargs)

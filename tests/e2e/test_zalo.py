@@ -15,7 +15,7 @@ from bot.channels.webhooks import ATTACHMENT_REPLY
 from bot.channels.zalo import LAST_KEY, WINDOW_SECONDS
 from tests.polling import wait_for
 
-from .conftest import ZALO_OA_SECRET_KEY
+from .conftest import ZALO_OA_SECRET_KEY, api, tracker
 
 WEBHOOK = "/webhooks/zalo/webhook"
 OA_ID = "579745863508352884"
@@ -60,21 +60,6 @@ def replies(zalo, user):
 
 def reply_count(zalo, user, n, timeout=30.0):
     return wait_for(lambda: len(replies(zalo, user)) >= n and replies(zalo, user), timeout=timeout)
-
-
-def tracker(system, user):
-    response = requests.get(
-        f"{system.rasa_url}/conversations/{user}/tracker",
-        params={"token": system.rasa_auth_token},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def api(system, method, path, **kwargs):
-    headers = {"Authorization": f"Bearer {system.admin_token}"}
-    return requests.request(method, system.handoff_url + path, headers=headers, timeout=30, **kwargs)
 
 
 def test_faq_question_is_answered_on_zalo(system, zalo):
