@@ -9,6 +9,13 @@ MODEL   := models/senmart.tar.gz
 STAMP   := $(VENV)/.installed
 # the chat page's only npm dependency, bundled at build time (nothing comes from a CDN at run time)
 CHAT_JS := handoff/static/chat/vendor/socket.io.min.js
+# the pages' scripts: ES modules in web/src/ bundled by web/build.mjs (esbuild, pinned in web/package.json)
+# into the files the services serve; generated, so git ignores them (web/README.md)
+BUNDLES := handoff/static/console.js handoff/static/chat/chat.js studio/static/studio.js studio/static/report.js
+WEB_SRC := $(shell find web/src -name '*.js' 2>/dev/null)
+# web/node_modules as `npm ci` left it from web/package-lock.json (esbuild, eslint, socket.io-client)
+NODE_DEPS := web/node_modules/.installed
+WEB_BUILD := $(CHAT_JS) $(BUNDLES)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 # the bot's clock is the real date unless SENMART_TODAY=YYYY-MM-DD is set
 # data read at run time, not training data: promotions (action server, entity rules), canned replies,
@@ -19,16 +26,16 @@ TRAIN_INPUTS := config.yml domain.yml $(filter-out data/promotions.yml data/cann
 find_python = $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python "env PYENV_VERSION=3.10 python"; do \
 	if $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help setup train run test test-fast lint validate unit story-test browser-deps bench-deps bench abuse clean
+.PHONY: help setup train run test test-fast lint validate unit web-test story-test browser-deps nginx-deps bench-deps bench abuse clean
 
 help:
-	@echo "make run    - set up, train if needed, start Redis + action server + Rasa (Ctrl-C stops all)"
+	@echo "make run    - set up, train if needed, start Redis + action server + Rasa (+ nginx) (Ctrl-C stops all)"
 	@echo "make test   - set up, train if needed, run every test"
 	@echo "make test-fast - lint and the tests without the slow, training and browser lanes"
 	@echo "make bench  - benchmarks into benchmarks/RESULTS.md"
-	@echo "make train | lint | validate | clean"
+	@echo "make train | lint | validate | web-test | clean"
 
-setup: $(STAMP) $(CHAT_JS)
+setup: $(STAMP) $(WEB_BUILD)
 
 $(STAMP): requirements.txt constraints.txt
 	@PYTHON="$(call find_python)"; \
@@ -43,11 +50,18 @@ $(STAMP): requirements.txt constraints.txt
 	$(PY) -m pip check
 	@touch $@
 
-$(CHAT_JS): web/package.json web/package-lock.json
-	@command -v npm >/dev/null || { echo "ERROR: npm (Node.js 18+) is required to build the chat page."; exit 1; }
+$(NODE_DEPS): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "ERROR: npm (Node.js 20.19+) is required to build the pages' scripts."; exit 1; }
 	npm ci --prefix web --no-audit --no-fund
+	@touch $@
+
+$(CHAT_JS): $(NODE_DEPS)
 	@mkdir -p $(@D)
 	cp web/node_modules/socket.io-client/dist/socket.io.min.js $@
+
+# one esbuild run writes the four bundles (a grouped target); editing any source under web/src rebuilds them
+$(BUNDLES) &: $(NODE_DEPS) web/build.mjs $(WEB_SRC)
+	node web/build.mjs
 
 train: $(MODEL)
 
@@ -56,19 +70,24 @@ $(MODEL): $(STAMP) $(TRAIN_INPUTS)
 	$(RASA) train --fixed-model-name senmart --out models --quiet
 	@touch $@
 
-run: $(MODEL) $(CHAT_JS)
+run: $(MODEL) $(WEB_BUILD) nginx-deps
 	$(PY) -m bot run
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_DEPS)
 	$(VENV)/bin/ruff check bot actions common handoff staff studio evaluation testkit tests benchmarks tools
 	$(VENV)/bin/ruff format --check bot actions common handoff staff studio evaluation testkit tests benchmarks tools
 	$(PY) tools/import_graph.py
+	cd web && node_modules/.bin/eslint --max-warnings 0 .
 
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings --quiet
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -q tests/bot tests/actions
+
+# the pure functions of the pages' scripts (web/test/, node's built-in test runner)
+web-test: $(NODE_DEPS)
+	node --test web/test/
 
 story-test: $(MODEL)
 	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/stories --quiet
@@ -80,26 +99,34 @@ browser-deps:
 		else echo "ERROR: browser tests need Debian's chromium and chromium-driver:"; \
 		echo "  sudo apt-get install chromium chromium-driver"; exit 1; fi; fi
 
-test: $(MODEL) $(CHAT_JS) lint validate browser-deps
+test: $(MODEL) $(WEB_BUILD) lint web-test validate browser-deps nginx-deps
 	$(VENV)/bin/pytest -q tests
 	$(MAKE) --no-print-directory story-test
 
 # every package's logic and API tests, without the slow lanes (tests/conftest.py): no trained model needed
-test-fast: $(STAMP) $(CHAT_JS) lint
+test-fast: $(STAMP) $(WEB_BUILD) lint web-test nginx-deps
 	$(VENV)/bin/pytest -q tests -m "not slow and not training and not browser and not model"
 
-# the scale benchmark compares Sanic workers with Rasa processes behind Debian's nginx; the abuse
-# benchmark restarts Debian's redis-server (with a password) under load
-bench-deps:
-	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/redis-server ]; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx-light redis-server; \
-		else echo "ERROR: the benchmarks need nginx and redis-server: sudo apt-get install nginx-light redis-server"; exit 1; fi; fi
+# `python -m bot run` puts Debian's nginx in front of its Rasa processes when RASA_WORKERS > 1 (the default
+# on a machine with several cores): installed here when missing, as root
+nginx-deps:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx-light; \
+		else echo "ERROR: several Rasa processes (RASA_WORKERS > 1) need nginx in front of them:"; \
+		echo "  sudo apt-get install nginx-light   (or run with RASA_WORKERS=1)"; exit 1; fi; fi
 
-bench: $(MODEL) $(CHAT_JS) bench-deps
+# the scale benchmark compares Sanic workers with Rasa processes behind nginx; the abuse benchmark
+# restarts Debian's redis-server (with a password) under load
+bench-deps: nginx-deps
+	@if [ ! -x /usr/bin/redis-server ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server; \
+		else echo "ERROR: the benchmarks need redis-server: sudo apt-get install redis-server"; exit 1; fi; fi
+
+bench: $(MODEL) $(WEB_BUILD) bench-deps
 	$(PY) -m benchmarks.run
 
 # hostile input and faults under ordinary load (also part of `make bench`); writes benchmarks/RESULTS.md
-abuse: $(MODEL) $(CHAT_JS) bench-deps
+abuse: $(MODEL) $(WEB_BUILD) bench-deps
 	$(PY) -m benchmarks.run --parts abuse
 
 clean:

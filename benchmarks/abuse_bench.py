@@ -342,20 +342,23 @@ def attacks(system: System) -> List[Tuple[str, Callable[[], str]]]:
 
 # -- faults ---------------------------------------------------------------------------------------------
 def restartable(system: System, name: str) -> Tuple[Callable[[], None], Callable[[], None]]:
-    """(kill, start) of one service of the system."""
+    """(kill, start) of one service of the system; "rasa" is every Rasa process (nginx in front stays)."""
 
-    def process() -> Process:
-        return next(p for p in reversed(system.processes) if p.name == name)
+    def victims() -> List[Process]:
+        if name == "rasa":
+            names = {"rasa"} | {backend.name for backend in system.rasa_backends}
+            return [p for p in system.processes if p.name in names]
+        return [next(p for p in reversed(system.processes) if p.name == name)]
 
     def kill() -> None:
-        victim = process()
-        victim.kill()
-        system.processes.remove(victim)
+        for victim in victims():
+            victim.kill()
+            system.processes.remove(victim)
 
     starts = {
         "actions": system.start_action_server,
         "handoff": system.start_handoff,
-        "rasa": system.start_rasa,
+        "rasa": system.start_rasa_processes,
     }
     return kill, starts[name]
 

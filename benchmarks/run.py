@@ -534,29 +534,38 @@ conversation's length, so what grows is outside the tracker (see the turn-by-tur
 """
 
 
-def scale_choice(workers_rate: float, proxied_rate: float) -> str:
-    """Which way of using the cores this run favours, and why `make run` uses Sanic workers."""
-    if workers_rate >= 0.95 * proxied_rate:
-        return (
-            "Sanic workers measure as well or better with one port and no proxy hop or extra process, so "
-            "`make run` uses them; nginx (deploy/nginx.conf) spreads load across machines."
-        )
+def scale_label(c: Dict) -> str:
+    """A scale configuration's name: N processes behind nginx, or N Sanic workers in one process."""
+    if c.get("processes", 1) > 1:
+        return f"Ours, {c['processes']} processes behind nginx"
+    return f"Ours, {c['workers']} Sanic workers"
+
+
+def scale_choice(processes_rate: float, workers_rate: float) -> str:
+    """What this run says about the proxy hop, and why `make run` uses processes behind nginx."""
+    if processes_rate >= 0.95 * workers_rate:
+        cost = "No throughput cost measured for the proxy hop"
+    else:
+        share = 1 - processes_rate / workers_rate
+        cost = f"The proxy hop and extra processes cost {share:.0%} of the messages/s"
     return (
-        f"Processes behind nginx measured {proxied_rate / workers_rate:.2f}× the Sanic workers here: "
-        "`deploy/` runs one single-worker Rasa per container behind nginx; `make run` keeps Sanic workers "
-        "(one command, no proxy to install)."
+        f"{cost}. `make run` runs processes behind nginx whatever the figures: Sanic workers share one "
+        "listening socket, so the requests of a long-polling socket.io session land on any worker (400 on "
+        "all but one); nginx keeps each session on its process (session ids carry the process's tag)."
     )
 
 
 def render_scale(s: Dict) -> str:
-    """Stock Rasa vs ours with 1 and N workers."""
+    """Stock Rasa vs ours with 1 process, N processes behind nginx and N Sanic workers."""
     configs = [
         ("stock", "Stock Rasa (default pipeline, Rasa's Redis stores, 1 process)"),
         ("ours_1", "Ours, 1 worker"),
-        ("ours_n", f"Ours, {s['ours_n']['workers']} Sanic workers"),
+        ("ours_n", scale_label(s["ours_n"])),
     ]
-    if "ours_nginx" in s:
-        configs.append(("ours_nginx", f"Ours, {s['ours_nginx']['processes']} processes behind nginx"))
+    # the same cores used the other way (older results: `ours_nginx`)
+    other_key = next((key for key in ("ours_sanic", "ours_nginx") if key in s), None)
+    if other_key:
+        configs.append((other_key, scale_label(s[other_key])))
     rows = []
     for key, label in configs:
         c = s[key]
@@ -577,14 +586,16 @@ def render_scale(s: Dict) -> str:
     ratio_p95 = one["c1"]["p95"] / stock["c1"]["p95"]
     ratio_long = many["long"]["turn100_p95"] / many["long"]["turn10_p95"]
     workers_vs_nginx = ""
-    if "ours_nginx" in s:
-        proxied = s["ours_nginx"]
+    if other_key:
+        other = s[other_key]
+        proxied, workers = (many, other) if many.get("processes", 1) > 1 else (other, many)
         workers_vs_nginx = (
-            f"\nSanic workers against the same number of processes behind nginx: "
-            f"{many['c8']['msg_per_s']:.1f} vs {proxied['c8']['msg_per_s']:.1f} messages/s at 8 customers, "
-            f"{many['c32']['msg_per_s']:.1f} vs {proxied['c32']['msg_per_s']:.1f} at 32; p95 at 1 customer "
-            f"{many['c1']['p95']:.0f} vs {proxied['c1']['p95']:.0f} ms. "
-            + scale_choice(many["c8"]["msg_per_s"], proxied["c8"]["msg_per_s"])
+            f"\nProcesses behind nginx against the same number of Sanic workers: "
+            f"{proxied['c8']['msg_per_s']:.1f} vs {workers['c8']['msg_per_s']:.1f} messages/s at 8 "
+            f"customers, {proxied['c32']['msg_per_s']:.1f} vs {workers['c32']['msg_per_s']:.1f} at 32; "
+            "p95 at 1 customer "
+            f"{proxied['c1']['p95']:.0f} vs {workers['c1']['p95']:.0f} ms. "
+            + scale_choice(proxied["c8"]["msg_per_s"], workers["c8"]["msg_per_s"])
         )
     services = ("rasa", "actions", "handoff", "redis", "nginx")
     cores_rows = "\n".join(
@@ -615,8 +626,8 @@ def render_scale(s: Dict) -> str:
 Same machine ({s['cores']} cores), same data, the same 10-turn conversation per customer; the load
 generator runs on the same cores. Stock = Rasa's default pipeline with Rasa's own `RedisTrackerStore`
 and `RedisLockStore` in one process; ours = `config.yml`, `bot.tracker_store.AppendOnlyRedisTrackerStore`,
-`bot.lock_store.AtomicRedisLockStore`, socket.io over Redis pub/sub, Sanic workers with TensorFlow
-threads capped per worker.
+`bot.lock_store.AtomicRedisLockStore`, socket.io over Redis pub/sub, N single-worker Rasa processes behind
+nginx (`make run`'s topology) with TensorFlow threads capped per process.
 
 | Configuration | Customers | Messages/s | p50 ms | p95 ms | p99 ms | Errors |
 |---|---|---|---|---|---|---|

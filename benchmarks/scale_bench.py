@@ -1,4 +1,5 @@
-"""Scale figures: stock single-process Rasa vs ours with 1 worker vs ours with N workers, same data.
+"""Scale figures: stock single-process Rasa vs ours with 1 process vs ours with N processes behind nginx
+(`make run`'s topology) vs ours with N Sanic workers in one process, same data.
 
 Each configuration is started with `bot.services.System` (embedded Redis, action server, Rasa) and measured
 over the REST webhook with the fixed 10-turn conversation of run.py: messages/s and p50/p95/p99 at 1, 8
@@ -12,7 +13,6 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import random
-import shutil
 import time
 import uuid
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import requests
 
 from benchmarks.shared import CONVERSATION, OUT, MemorySampler, cpu_seconds, percentile
-from bot.services import Process, System, free_port, wait_until
+from bot.services import System, free_port
 from bot.settings import Settings
 from evaluation.sets import CUSTOMER_QUESTIONS_FILE, record_items
 
@@ -111,57 +111,11 @@ def long_conversations(base: str, conversations: int = 4) -> Dict[str, float]:
     }
 
 
-NGINX_CONF = """worker_processes {workers};
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    upstream rasa {{
-{servers}
-        keepalive 64;
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://rasa;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_read_timeout 120s;
-        }}
-    }}
-}}
-"""
-
-
-def start_nginx(system: System, ports: List[int], prefix: Path) -> Tuple[Process, str]:
-    """Debian's nginx in front of Rasa processes on `ports` (round robin); returns it and its base URL."""
-    prefix.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    servers = "\n".join(f"        server 127.0.0.1:{p};" for p in ports)
-    conf = prefix / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(workers=1, prefix=prefix, servers=servers, port=port), encoding="utf-8")
-    command = [
-        shutil.which("nginx") or "/usr/sbin/nginx",
-        "-p",
-        str(prefix),
-        "-c",
-        str(conf),
-        "-g",
-        "daemon off;",
-    ]
-    process = Process("nginx", command, prefix / "nginx.log", dict(os.environ))
-    system.processes.append(process)
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: requests.get(base + "/", timeout=2).ok, "nginx", process, timeout=20)
-    return process, base
-
-
-def measure(label: str, model: Path, workers: int, stock: bool, processes: int = 1) -> Dict[str, object]:
-    """Start one configuration and measure it: `workers` Sanic workers in one Rasa process, or
-    `processes` single-worker Rasa processes behind nginx."""
+def measure(
+    label: str, model: Path, processes: int, stock: bool, sanic_workers: int = 1
+) -> Dict[str, object]:
+    """Start one configuration and measure it: `processes` single-worker Rasa processes (several: behind
+    nginx, `make run`'s topology), or one Rasa process with `sanic_workers` Sanic workers on one port."""
     benchmarks = Path(__file__).resolve().parent
     settings = Settings(
         rasa_port=free_port(),
@@ -170,27 +124,25 @@ def measure(label: str, model: Path, workers: int, stock: bool, processes: int =
         embedded_redis_port=free_port(),
         var_dir=OUT / f"var-scale-{label}",
         model_path=model,
-        rasa_workers=workers,
+        rasa_workers=processes,
+        sanic_workers=sanic_workers,
         endpoints_file=str(benchmarks / "stock_endpoints.yml") if stock else "endpoints.yml",
         credentials_file=str(benchmarks / "stock_credentials.yml") if stock else "credentials.yml",
         extra_env={"SENMART_TODAY": "2026-11-23"},
     )
-    print(f"[scale:{label}] starting ({workers} worker(s), {processes} process(es))...", flush=True)
+    print(
+        f"[scale:{label}] starting ({processes} process(es), {sanic_workers} Sanic worker(s) each)...",
+        flush=True,
+    )
     with System(settings) as system:
         base = system.rasa_url
-        if processes > 1:
-            ports = [settings.rasa_port]
-            for index in range(2, processes + 1):
-                ports.append(free_port())
-                system.start_rasa(ports[-1], name=f"rasa-{index}")
-            _, base = start_nginx(system, ports, settings.var_dir / "nginx")
         samplers = [MemorySampler(p.popen.pid) for p in system.processes if p.name.startswith("rasa")]
         for sampler in samplers:
             sampler.start()
         # warm-up: 8 customers at once so that every worker and process has answered (a worker's first
         # message builds its graphs, which is not what a running service spends per message)
         load(base, 8, 1)
-        result: Dict[str, object] = {"workers": workers, "processes": processes}
+        result: Dict[str, object] = {"workers": processes * sanic_workers, "processes": processes}
         for key, clients, per_client, varied in (
             ("c1", 1, 8, False),
             ("c8", 8, 3, False),
@@ -218,13 +170,14 @@ def measure(label: str, model: Path, workers: int, stock: bool, processes: int =
 
 
 def scale_measure(ours: Path, default: Path) -> Dict[str, object]:
-    """Stock (default pipeline, Rasa's stores, 1 process) vs ours with 1 worker vs ours with N workers."""
+    """Stock (default pipeline, Rasa's stores, 1 process) vs ours with 1 process vs ours with N processes
+    behind nginx (`make run`'s topology) vs ours with N Sanic workers in one process."""
     cores = os.cpu_count() or 1
     return {
         "cores": cores,
         "stock": measure("stock", default, 1, stock=True),
         "ours_1": measure("ours-1", ours, 1, stock=False),
         "ours_n": measure("ours-n", ours, cores, stock=False),
-        # the same cores as single-worker Rasa processes behind Debian's nginx (the other way to scale)
-        "ours_nginx": measure("ours-nginx", ours, 1, stock=False, processes=cores),
+        # the same cores as Sanic workers on one port (no proxy hop; long-polling sessions break there)
+        "ours_sanic": measure("ours-sanic", ours, 1, stock=False, sanic_workers=cores),
     }

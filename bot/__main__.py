@@ -14,7 +14,8 @@ from bot.settings import Settings
 
 
 def run() -> int:
-    """Start Redis, the action server and Rasa; print where to go; stop all on Ctrl-C."""
+    """Start Redis, the staff service, the action server and Rasa (behind nginx when RASA_WORKERS > 1);
+    print where to go; stop all on Ctrl-C or when one of them dies."""
     settings = Settings.from_env()
     system = System(settings)
     state = {"stopping": False, "started": False}
@@ -28,7 +29,8 @@ def run() -> int:
     # and then Python would never raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    print("Starting SenMart: Redis, action server, Rasa (first start takes about a minute)...", flush=True)
+    rasa = "Rasa" if settings.rasa_workers == 1 else f"{settings.rasa_workers} Rasa processes behind nginx"
+    print(f"Starting SenMart: Redis, action server, {rasa} (first start takes about a minute)...", flush=True)
     try:
         system.start()
     except (ServiceError, KeyboardInterrupt) as error:

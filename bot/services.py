@@ -1,4 +1,5 @@
-"""Start and stop the local system: embedded Redis, action server, Rasa server."""
+"""Start and stop the local system: embedded Redis, handoff service, action server, Rasa (one process, or
+several behind nginx)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Text
+from typing import Dict, List, Optional, Text, Tuple
 
 import requests
 
+from bot.channels.process_tag import PROCESS_TAG_ENV
 from bot.nlu.inbound import MAX_REQUEST_BYTES
+from bot.proxy import Backend, backends_for, nginx_binary, nginx_command, nginx_config
 from bot.settings import PROJECT_ROOT, RedisTarget, Settings
 
 logger = logging.getLogger(__name__)
 
 
-# what each Rasa worker logs once its model is loaded (rasa/core/run.py)
+# what each Rasa (Sanic) worker logs once its model is loaded (rasa/core/run.py)
 RASA_READY = b"Rasa server is up and running."
 # credentials.yml's Zalo values; Rasa cannot expand an unset ${VAR}, so each gets an empty default
 ZALO_VARIABLES = (
@@ -154,7 +157,8 @@ def embedded_redis_command(port: int, data_dir: Path) -> List[Text]:
 
 
 class System:
-    """Redis (embedded unless REDIS_URL), action server and Rasa server, started in order."""
+    """Redis (embedded unless REDIS_URL), handoff service, action server and Rasa (one process, or
+    `rasa_workers` processes behind nginx), started in order."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -167,6 +171,8 @@ class System:
         self.studio_token = settings.studio_token or secrets.token_hex(16)
         self.action_server_token = settings.action_server_token or secrets.token_hex(16)
         self.chat_session_secret = os.environ.get("CHAT_SESSION_SECRET") or secrets.token_hex(32)
+        # the Rasa processes behind nginx when RASA_WORKERS > 1 (ports chosen at start)
+        self.rasa_backends: List[Backend] = []
 
     @property
     def rasa_url(self) -> Text:
@@ -212,8 +218,6 @@ class System:
         if self.settings.var_dir.resolve() != (PROJECT_ROOT / "var").resolve():
             env.setdefault("STUDIO_MODELS_DIR", str(self.settings.var_dir / "studio-models"))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        workers = self.settings.rasa_workers
-        env["SANIC_WORKERS"] = str(workers)  # Rasa honours it with a Redis lock store
         env["LOCK_TTL_SECONDS"] = f"{self.settings.lock_ttl_seconds:g}"
         # TensorFlow runs each op of our small models inline with one thread: its default pool (a thread
         # per core, in every worker) spins between the tiny ops of a message and cost about 2 ms of CPU per
@@ -281,14 +285,13 @@ class System:
         wait_until(lambda: requests.get(url, timeout=2).ok, "Action server", process, timeout=90)
         return process
 
-    def start_rasa(self, port: Optional[int] = None, name: Text = "rasa") -> Process:
-        """rasa run with the trained model, REST + socket.io channels, HTTP API with a token.
-
-        Another `port` starts one more Rasa instance on the same Redis (what a second machine would run).
-        """
+    def _launch_rasa(
+        self, port: int, name: Text, host: Text, tag: Text = "", sanic_workers: int = 1
+    ) -> Tuple[Process, int]:
+        """Start `rasa run` (model, REST + socket.io channels, HTTP API with a token); returns the process
+        and where its log was before it started (the ready check reads only what it writes)."""
         if not self.settings.model_path.exists():
             raise ServiceError(f"No trained model at {self.settings.model_path}: run `make train` first.")
-        port = port or self.settings.rasa_port
         command = [
             sys.executable,
             "-m",
@@ -299,7 +302,7 @@ class System:
             "--port",
             str(port),
             "--interface",
-            self.settings.rasa_host,
+            host,
             "--endpoints",
             self.settings.endpoints_file,
             "--credentials",
@@ -310,19 +313,85 @@ class System:
         ]
         log_path = self.log_dir / f"{name}.log"
         log_start = log_path.stat().st_size if log_path.exists() else 0
-        process = Process(name, command, log_path, self.env())
+        env = self.env()
+        env["SANIC_WORKERS"] = str(sanic_workers)  # Rasa honours it with a Redis lock store
+        env[PROCESS_TAG_ENV] = tag  # its socket.io session ids start with it (bot/channels/process_tag.py)
+        process = Process(name, command, log_path, env)
         self.processes.append(process)
+        return process, log_start
+
+    def _wait_rasa(self, process: Process, port: int, log_start: int, sanic_workers: int = 1) -> None:
+        """Until the process answers on its port and each of its Sanic workers has loaded the model."""
         url = f"http://127.0.0.1:{port}/"
-        wait_until(lambda: requests.get(url, timeout=2).ok, "Rasa server", process, timeout=300)
-        # the port answers once one worker has loaded the model: wait for every worker
-        workers = self.settings.rasa_workers
+        what = f"Rasa server {process.name}"
+        wait_until(lambda: requests.get(url, timeout=2).ok, what, process, timeout=300)
 
         def all_workers_up() -> bool:
-            with open(log_path, "rb") as log:
+            with open(process.log_path, "rb") as log:
                 log.seek(log_start)
-                return log.read().count(RASA_READY) >= workers
+                return log.read().count(RASA_READY) >= sanic_workers
 
-        wait_until(all_workers_up, f"Rasa's {workers} workers", process, timeout=300)
+        wait_until(all_workers_up, f"{process.name}'s {sanic_workers} workers", process, timeout=300)
+
+    def start_rasa(self, port: Optional[int] = None, name: Text = "rasa") -> Process:
+        """One Rasa process on `port` (default: the public port, on RASA_HOST) with
+        `settings.sanic_workers` Sanic workers (1 unless a benchmark compares them).
+
+        Another `port` starts one more Rasa instance on the same Redis (what a second machine would run).
+        """
+        port = port or self.settings.rasa_port
+        workers = self.settings.sanic_workers
+        process, log_start = self._launch_rasa(port, name, self.settings.rasa_host, sanic_workers=workers)
+        self._wait_rasa(process, port, log_start, workers)
+        return process
+
+    def start_rasa_processes(self) -> None:
+        """`RASA_WORKERS` Rasa processes: one on the public port, or several single-worker processes on
+        127.0.0.1 behind nginx on the public port (bot/proxy.py), all loading at once. Starts only what is
+        not running (a fault test restarts killed processes on their ports)."""
+        if self.settings.rasa_workers == 1:
+            if not any(p.name == "rasa" and p.alive() for p in self.processes):
+                self.start_rasa()
+            return
+        if not self.rasa_backends:
+            ports: List[int] = []
+            while len(ports) < self.settings.rasa_workers:
+                port = free_port()
+                if port not in ports and port != self.settings.rasa_port:
+                    ports.append(port)
+            self.rasa_backends = backends_for(ports)
+        running = {p.name for p in self.processes if p.alive()}
+        started = [
+            (backend, *self._launch_rasa(backend.port, backend.name, "127.0.0.1", backend.tag))
+            for backend in self.rasa_backends
+            if backend.name not in running
+        ]
+        for backend, process, log_start in started:
+            self._wait_rasa(process, backend.port, log_start)
+        if "nginx" not in running:
+            self.start_nginx()
+
+    def start_nginx(self) -> Process:
+        """nginx on the public Rasa port in front of the Rasa processes (config under var/nginx)."""
+        binary = nginx_binary()
+        if not binary:
+            raise ServiceError(
+                "RASA_WORKERS > 1 needs nginx in front of the Rasa processes: `make run` installs Debian's "
+                "nginx-light (sudo apt-get install nginx-light), or set RASA_WORKERS=1."
+            )
+        port = self.settings.rasa_port
+        if _port_open(port, "127.0.0.1"):
+            raise ServiceError(f"Port {port} is taken (an old Rasa or nginx?). Stop it or set RASA_PORT.")
+        prefix = self.settings.var_dir / "nginx"
+        prefix.mkdir(parents=True, exist_ok=True)
+        conf = prefix / "nginx.conf"
+        max_body = int(self.env()["SANIC_REQUEST_MAX_SIZE"])  # the bound Rasa itself applies
+        config = nginx_config(self.settings.rasa_host, port, self.rasa_backends, prefix, max_body)
+        conf.write_text(config, encoding="utf-8")
+        command = nginx_command(binary, prefix, conf)
+        process = Process("nginx", command, self.log_dir / "nginx.log", dict(os.environ))
+        self.processes.append(process)
+        wait_until(lambda: requests.get(f"{self.rasa_url}/", timeout=2).ok, "nginx", process, timeout=20)
         return process
 
     def start(self) -> "System":
@@ -331,7 +400,7 @@ class System:
             self.start_redis()
             self.start_handoff()
             self.start_action_server()
-            self.start_rasa()
+            self.start_rasa_processes()
         except BaseException:
             self.stop()
             raise

@@ -74,8 +74,13 @@ class Settings:
     # the interface Rasa listens on: 127.0.0.1 (only this machine; put nginx or the like in front to
     # publish the channels), 0.0.0.0 to listen on every interface. The action server is always local.
     rasa_host: Text = "127.0.0.1"
-    # Rasa worker processes (Sanic workers on one port, sharing Redis); default: one per core
+    # Rasa processes (default: one per core). Several: single-worker Rasa processes on 127.0.0.1 behind
+    # nginx on rasa_host:rasa_port, each socket.io session kept on its process (bot/proxy.py); 1: one
+    # Rasa process on that port, no proxy
     rasa_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # Sanic workers in one Rasa process (`start_rasa`): 1; more only where benchmarks compare them with
+    # processes (long-polling socket.io clients need processes: bot/proxy.py)
+    sanic_workers: int = 1
     lock_ttl_seconds: float = 30.0
     # Rasa's endpoint and channel files (benchmarks point them at stock Rasa's)
     endpoints_file: Text = "endpoints.yml"

@@ -13,6 +13,7 @@ from sanic import Blueprint
 
 from bot.channels.guard import never_silent
 from bot.channels.payloads import vouched
+from bot.channels.process_tag import process_tag, tag_session_ids
 from bot.channels.socketio_manager import JsonRedisManager
 from bot.nlu.inbound import MAX_FRAME_BYTES
 from common.chat_sessions import is_valid, issue
@@ -105,6 +106,9 @@ class SocketIOChannel(SocketIOInput):
         sio.eio.cors_allowed_origins = self.cors_allowed_origins or None
         # engineio accepts 1 MB frames by default; a customer message is a few KB (bot/nlu/inbound.py)
         sio.eio.max_http_buffer_size = MAX_FRAME_BYTES
+        # several Rasa processes behind nginx (`python -m bot run`): session ids name this process, so that
+        # long-polling requests and the WebSocket upgrade reach the process holding the session
+        tag_session_ids(sio, process_tag())
         origins = " ".join(self.cors_allowed_origins) or "its own origin only"
         logger.info("socket.io accepts browser connections from %s", origins)
         if self.redis_url:
