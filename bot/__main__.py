@@ -42,6 +42,11 @@ def run() -> int:
         if os.environ.get("FB_APP_SECRET")
         else "off: set FB_VERIFY_TOKEN, FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN"
     )
+    zalo_note = (
+        "configured"
+        if os.environ.get("ZALO_APP_ID") and os.environ.get("ZALO_OA_SECRET_KEY")
+        else "off: set ZALO_APP_ID, ZALO_APP_SECRET, ZALO_OA_SECRET_KEY, ZALO_REFRESH_TOKEN"
+    )
     studio_token_note = "from STUDIO_TOKENS" if os.environ.get("STUDIO_TOKENS") else system.studio_token
     redis_note = "REDIS_URL" if settings.redis_url else f"embedded, data in {settings.var_dir / 'redis'}"
     print(
@@ -55,6 +60,7 @@ def run() -> int:
         f"  Rasa socket.io    : http://localhost:{settings.rasa_port}/socket.io\n"
         f"  Messenger webhook : http://localhost:{settings.rasa_port}/webhooks/facebook/webhook "
         f"({messenger_note})\n"
+        f"  Zalo OA webhook   : http://localhost:{settings.rasa_port}/webhooks/zalo/webhook ({zalo_note})\n"
         f"  Action server     : http://127.0.0.1:{settings.action_port}/health (Rasa only: token required)\n"
         f"  Redis             : {system.redis.safe_url} ({redis_note})\n"
         f"  Rasa API token    : {system.rasa_auth_token}\n"

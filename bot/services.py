@@ -27,6 +27,14 @@ logger = logging.getLogger(__name__)
 
 # what each Rasa (Sanic) worker logs once its model is loaded (rasa/core/run.py)
 RASA_READY = b"Rasa server is up and running."
+# credentials.yml's Zalo values; Rasa cannot expand an unset ${VAR}, so each gets an empty default
+ZALO_VARIABLES = (
+    "ZALO_APP_ID",
+    "ZALO_APP_SECRET",
+    "ZALO_OA_SECRET_KEY",
+    "ZALO_ACCESS_TOKEN",
+    "ZALO_REFRESH_TOKEN",
+)
 
 
 class ServiceError(RuntimeError):
@@ -222,6 +230,11 @@ class System:
         env.setdefault("FB_APP_SECRET", "")
         env.setdefault("FB_PAGE_ACCESS_TOKEN", "")
         env.setdefault("FB_GRAPH_URL", "https://graph.facebook.com/v19.0")
+        # Zalo OA, the same way (empty app id / OA secret key = the channel refuses requests)
+        for name in ZALO_VARIABLES:
+            env.setdefault(name, "")
+        env.setdefault("ZALO_API_URL", "https://openapi.zalo.me")
+        env.setdefault("ZALO_OAUTH_URL", "https://oauth.zaloapp.com")
         port = self.settings.handoff_port
         env.setdefault("CHAT_ALLOWED_ORIGINS", f"http://localhost:{port} http://127.0.0.1:{port}")
         env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")

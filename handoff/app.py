@@ -19,13 +19,14 @@ from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
 from common.chat_sessions import is_valid as is_issued_session
+from common.delivery import explanation
 from common.http import InvalidRequest, error, json_body, static_file
 from handoff import metrics, ticket_events
 from handoff.canned_replies import CannedReplies, CannedRepliesError
 from handoff.conversation import ConversationNotFound
 from handoff.customer_deletion import delete_customer_data
 from handoff.hours import AgentHours
-from handoff.relay import RelayError
+from handoff.relay import CustomerUnreachable, RelayError
 from handoff.settings import HandoffSettings
 from handoff.ticket_rules import (
     STATUS_LABELS,
@@ -102,6 +103,9 @@ def error_response(exc: Exception) -> Optional[HTTPResponse]:
             label = STATUS_LABELS.get(exc.status, exc.status)
             message = f"Phiếu đang ở trạng thái {label}, không thể thực hiện thao tác này."
         return error(409, "conflict", message, ticket_status=exc.status, claimed_by=exc.claimed_by)
+    if isinstance(exc, CustomerUnreachable):
+        logger.warning("Agent message not delivered (%s): %s", exc.reason, exc)
+        return error(502, "not_delivered", explanation(exc.reason), reason=exc.reason)
     if isinstance(exc, RelayError):
         logger.error("Relay to Rasa failed: %s", exc)
         return error(502, "relay_failed", "Không gửi được tới khách qua trợ lý ảo. Vui lòng thử lại.")

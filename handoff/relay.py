@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from common.delivery import not_delivered_reason
 from handoff.conversation import ConversationNotFound, messages_from_events
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,15 @@ RESUME_EVENTS = [{"event": "resume"}, {"event": "action", "name": "action_listen
 
 class RelayError(RuntimeError):
     """Rasa did not accept the request (after retries for connection errors and 5xx)."""
+
+
+class CustomerUnreachable(RelayError):
+    """The customer's channel refused the message for a rule of its platform (common/delivery.py), e.g.
+    Zalo's 48-hour window: not retried, the agent is told `reason`."""
+
+    def __init__(self, reason: Text, detail: Text) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 class RasaRelay:
@@ -80,7 +90,11 @@ class RasaRelay:
                 async with session.request(method, url, json=body, params=params) as response:
                     if response.status < 400:
                         return await response.json(content_type=None) if method == "GET" else None
-                    detail = (await response.text())[:200]
+                    answer = await response.text()
+                    reason = not_delivered_reason(answer)
+                    if reason:  # the channel's rule, not a failure: the same request would fail again
+                        raise CustomerUnreachable(reason, f"Rasa answered {response.status}: {answer[:200]}")
+                    detail = answer[:200]
                     if response.status < 500:
                         raise RelayError(f"Rasa answered {response.status} to {path}: {detail}")
                     problem = f"Rasa answered {response.status}: {detail}"

@@ -16,13 +16,14 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Dict, List, Optional
 from urllib.parse import parse_qsl, urlsplit
+
+from testkit.recording_server import RecordingServer
 
 # Graph error code per HTTP status (4 = rate limit, 2 = temporary service error, 100 = bad parameter)
 ERROR_CODES = {429: 4, 500: 2, 502: 2, 503: 2, 400: 100}
@@ -57,68 +58,20 @@ class Sent:
         return ((message.get("attachment") or {}).get("payload") or {}).get("text")
 
 
-class GraphStandIn:
-    """Threaded HTTP server answering POST /me/messages like the Send API."""
+class GraphStandIn(RecordingServer):
+    """Threaded HTTP server answering POST /me/messages like the Send API (base URL: FB_GRAPH_URL)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.sent: List[Sent] = []
         self._statuses: List[int] = []
         self._retry_after: Optional[str] = None
-        self._lock = threading.Condition()
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
-
-    @property
-    def url(self) -> str:
-        """Base URL to use as FB_GRAPH_URL / graph_url."""
-        assert self._server is not None, "start() the stand-in first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "GraphStandIn":
-        """Listen on a free port in a background thread."""
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                stand_in._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop listening."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     def fail_next(self, *statuses: int, retry_after: Optional[str] = None) -> None:
         """Answer the next POSTs with these statuses (200 means success), in order; optional Retry-After."""
         with self._lock:
             self._statuses.extend(statuses)
             self._retry_after = retry_after
-
-    def wait_for(
-        self, n: int, timeout: float = 10.0, where: Optional[Callable[[Sent], bool]] = None
-    ) -> List[Sent]:
-        """The first `n` records (matching `where`, if given) once they arrived; AssertionError on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                matching = [s for s in self.sent if where is None or where(s)]
-                if len(matching) >= n:
-                    return matching[:n]
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"stand-in got {len(matching)} of {n} expected POSTs: {matching}")
-                self._lock.wait(remaining)
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
@@ -148,10 +101,5 @@ class GraphStandIn:
                 }
             }
         data = json.dumps(answer).encode("utf-8")
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(data)))
-        if status == 429 and retry_after is not None:
-            request.send_header("Retry-After", retry_after)
-        request.end_headers()
-        request.wfile.write(data)
+        headers = {"Retry-After": retry_after} if status == 429 and retry_after is not None else {}
+        self._answer(request, status, data, **headers)

@@ -13,12 +13,9 @@ import json
 import logging
 import os
 import re
-import time
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
 
-import redis.asyncio as aioredis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.shared.core.events import BotUttered
 from redis.exceptions import RedisError
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -28,7 +25,17 @@ from bot.channels.guard import never_silent
 from bot.channels.identity import identify
 from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
 from bot.channels.payloads import vouch
-from common.redis_client import async_client
+from bot.channels.webhooks import (
+    AgentReplyOutput,
+    DeliveryMarks,
+    MessageInFlight,
+    Refusals,
+    attachment_line,
+    attachment_reply_for,
+    read_body,
+    record_without_nlu,
+)
+from bot.channels.webhooks import split_text as split_parts
 
 logger = logging.getLogger(__name__)
 
@@ -39,59 +46,15 @@ MAX_TITLE_CHARS = 20  # button and quick-reply titles
 MAX_PAYLOAD_CHARS = 1000
 MAX_QUICK_REPLIES = 13
 MAX_TEMPLATE_BUTTONS = 3
-DEDUPE_SECONDS = 86_400
-# how long a message counts as "being processed" before a crashed attempt may be redone
-PROCESSING_SECONDS = 120
-MID_KEY = "senmart:fb:mid:{}"
-SENT_KEY = "senmart:fb:sent:{}"
-PROCESSING, DONE = "processing", "done"
 HUMAN_AGENT_TAG = "HUMAN_AGENT"
 # postback payloads from the page's own buttons that are not Rasa `/intent` strings (upper case);
 # the Get Started button opens the conversation as web chat widgets do ("/get_started" -> utter_greet)
 POSTBACK_INTENTS = {"GET_STARTED": "/get_started"}
 
-ATTACHMENT_LABELS = {
-    "image": "Hình ảnh",
-    "sticker": "Nhãn dán",
-    "video": "Video",
-    "audio": "Âm thanh",
-    "file": "Tệp",
-    "location": "Vị trí",
-    "fallback": "Liên kết",
-}
-OTHER_ATTACHMENT_LABEL = "Tệp đính kèm"
-STICKER_REPLY = (
-    "SenMart đã nhận được nhãn dán của bạn. Hiện trợ lý ảo chỉ đọc được tin nhắn chữ, bạn cần mình hỗ trợ "
-    "gì thì nhắn bằng chữ giúp mình nhé."
-)
-ATTACHMENT_REPLY = (
-    "SenMart đã nhận được {what} bạn gửi. Hiện trợ lý ảo chỉ đọc được tin nhắn chữ, bạn mô tả giúp mình "
-    "bằng lời nhé; nếu cần gửi giấy tờ, hình ảnh hay hóa đơn, bạn gửi qua email hotro@senmart.vn."
-)
-ATTACHMENT_WORDS = {"image": "hình ảnh", "video": "video", "audio": "tin nhắn thoại", "location": "vị trí"}
-OTHER_ATTACHMENT_WORD = "tệp"
-
-
-class MessageInFlight(RuntimeError):
-    """The same Messenger message is being processed by another request right now."""
-
 
 def split_text(text: Text, limit: int = MAX_TEXT_CHARS) -> List[Text]:
-    """The text in parts of at most `limit` characters, cut at paragraph, line or word ends."""
-    text = (text or "").strip()
-    parts: List[Text] = []
-    while len(text) > limit:
-        cut = limit
-        for separator in ("\n\n", "\n", " "):
-            index = text.rfind(separator, 0, limit)
-            if index > limit // 2:
-                cut = index
-                break
-        parts.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    if text:
-        parts.append(text)
-    return parts
+    """The text in parts of at most `limit` (Messenger's 2000) characters (webhooks.split_text)."""
+    return split_parts(text, limit)
 
 
 def short_title(title: Any) -> Text:
@@ -118,7 +81,6 @@ def attachment_marker(message: Dict[Text, Any], attachments: List[Dict[Text, Any
     lines = []
     for attachment in attachments:
         kind = attachment_kind(message, attachment)
-        label = ATTACHMENT_LABELS.get(kind, OTHER_ATTACHMENT_LABEL)
         payload = attachment.get("payload") or {}
         if kind == "sticker":
             detail = ""
@@ -127,19 +89,13 @@ def attachment_marker(message: Dict[Text, Any], attachments: List[Dict[Text, Any
             detail = f"{coordinates.get('lat')},{coordinates.get('long')}"
         else:
             detail = " ".join(str(part) for part in (attachment.get("title"), payload.get("url")) if part)
-        lines.append(f"[{label}] {detail}".strip())
-    return "\n".join(lines) or f"[{ATTACHMENT_LABELS['sticker']}]"
+        lines.append(attachment_line(kind, detail))
+    return "\n".join(lines) or attachment_line("sticker")
 
 
 def attachment_reply(message: Dict[Text, Any], attachments: List[Dict[Text, Any]]) -> Text:
     """The polite answer to a non-text message."""
-    kinds = [attachment_kind(message, a) for a in attachments] or ["sticker"]
-    if all(kind == "sticker" for kind in kinds):
-        return STICKER_REPLY
-    kinds = [kind for kind in kinds if kind != "sticker"]
-    words = {ATTACHMENT_WORDS.get(kind, OTHER_ATTACHMENT_WORD) for kind in kinds}
-    what = words.pop() if len(words) == 1 else "hình ảnh/tệp"
-    return ATTACHMENT_REPLY.format(what=what)
+    return attachment_reply_for(attachment_kind(message, a) for a in attachments)
 
 
 def event_kind(event: Dict[Text, Any]) -> Text:
@@ -161,61 +117,14 @@ def dedupe_id(event: Dict[Text, Any], kind: Text, sender_id: Text) -> Text:
     return f"{sender_id}:{event.get('timestamp')}"
 
 
-class MessengerStore:
-    """De-duplication marks in Redis: received message ids and sent agent messages."""
+class MessengerStore(DeliveryMarks):
+    """De-duplication marks of Messenger in Redis (keys `senmart:fb:mid:{mid}`, `senmart:fb:sent:{id}`)."""
 
     def __init__(self, redis_url: Text) -> None:
-        self.redis_url = redis_url
-        self._redis: Optional[aioredis.Redis] = None
-
-    @property
-    def redis(self) -> aioredis.Redis:
-        """The client, created on first use inside the server's event loop."""
-        if self._redis is None:
-            self._redis = async_client(
-                self.redis_url, socket_timeout=3, socket_connect_timeout=3, decode_responses=True
-            )
-        return self._redis
-
-    async def begin(self, mid: Text) -> bool:
-        """Mark a received message as being processed; False when it was processed already."""
-        key = MID_KEY.format(mid)
-        for _ in range(3):
-            if await self.redis.set(key, PROCESSING, nx=True, ex=PROCESSING_SECONDS):
-                return True
-            state = await self.redis.get(key)
-            if state == DONE:
-                return False
-            if state == PROCESSING:
-                raise MessageInFlight(mid)
-            # the mark vanished in between (a failed attempt cleared it): claim again
-        raise MessageInFlight(mid)
-
-    async def done(self, mid: Text) -> None:
-        """The message was processed: redeliveries within a day are skipped."""
-        try:
-            await self.redis.set(MID_KEY.format(mid), DONE, ex=DEDUPE_SECONDS)
-        except RedisError:
-            # the processing mark expires on its own; Meta gets 200, so there is no redelivery
-            logger.exception("Could not mark Messenger message %s as processed", mid)
-
-    async def abandon(self, mid: Text) -> None:
-        """Processing failed: a redelivery must process the message again."""
-        try:
-            await self.redis.delete(MID_KEY.format(mid))
-        except RedisError:
-            logger.exception("Could not clear the mark of Messenger message %s (expires by itself)", mid)
-
-    async def claim_send(self, message_id: Text) -> bool:
-        """Reserve an agent message for sending; False when it was sent already."""
-        return bool(await self.redis.set(SENT_KEY.format(message_id), "1", nx=True, ex=DEDUPE_SECONDS))
-
-    async def release_send(self, message_id: Text) -> None:
-        """The agent message was not delivered: a retry of the relay may send it."""
-        await self.redis.delete(SENT_KEY.format(message_id))
+        super().__init__(redis_url, "senmart:fb", "Messenger")
 
 
-class MessengerOutput(OutputChannel):
+class MessengerOutput(AgentReplyOutput):
     """Sends bot replies (messaging_type RESPONSE) and agent replies (HUMAN_AGENT tag) via the Send API."""
 
     @classmethod
@@ -223,10 +132,12 @@ class MessengerOutput(OutputChannel):
         """Same name as Rasa's connector."""
         return "facebook"
 
+    max_chars = MAX_TEXT_CHARS
+
     def __init__(self, client: MessengerSendClient, store: Optional[MessengerStore] = None) -> None:
         super().__init__()
         self.client = client
-        self.store = store
+        self.store = self.marks = store
         self.sent = 0  # read by the never-silent guard
         self._aborted = False
 
@@ -246,39 +157,9 @@ class MessengerOutput(OutputChannel):
             return
         self.sent += 1
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        """Agent messages (`custom.agent`) once with the human-agent tag; the rest as Rasa does."""
-        custom = message.get("custom")
-        if isinstance(custom, dict) and isinstance(custom.get("agent"), dict):
-            await self.send_agent_message(recipient_id, message.get("text") or "", custom["agent"])
-            return
-        await super().send_response(recipient_id, message)
-
-    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Dict[Text, Any]) -> None:
-        """An agent's reply; skipped when its `message_id` was sent already (the relay retried)."""
-        parts = split_text(text)
-        if not parts:
-            return
-        message_id = str(agent.get("message_id") or "")
-        if message_id and self.store is not None and not await self.store.claim_send(message_id):
-            logger.info("Agent message %s to %s was sent already; skipped", message_id, recipient_id)
-            return
-        delivered = 0
-        try:
-            for part in parts:
-                await self.client.send(recipient_id, {"text": part}, "MESSAGE_TAG", tag=HUMAN_AGENT_TAG)
-                delivered += 1
-                self.sent += 1
-        except MessengerSendError as error:
-            if delivered:
-                # part of it reached the customer: sending again would repeat that part
-                logger.error(
-                    "Agent message %s to %s only partly delivered: %s", message_id, recipient_id, error
-                )
-                return
-            if message_id and self.store is not None and not error.maybe_delivered:
-                await self.store.release_send(message_id)
-            raise
+    async def send_agent_part(self, recipient_id: Text, text: Text) -> None:
+        """One part of an agent's reply, with the human-agent tag (sent once: AgentReplyOutput)."""
+        await self.client.send(recipient_id, {"text": text}, "MESSAGE_TAG", tag=HUMAN_AGENT_TAG)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Text, split at Messenger's 2000 characters."""
@@ -374,53 +255,6 @@ class MessengerOutput(OutputChannel):
 
 
 SIGNATURE_FORMAT = re.compile(r"\Asha256=[0-9a-fA-F]{64}\Z")
-REFUSALS_ALLOWED = 20  # refused deliveries per address per window before it is refused unread
-REFUSAL_WINDOW_SECONDS = 60.0
-
-
-async def read_body(request: Request, limit: int) -> Optional[bytes]:
-    """The streamed body, or None once it passes `limit` bytes."""
-    chunks, size = [], 0
-    while True:
-        chunk = await request.stream.read()
-        if chunk is None:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-
-
-class Refusals:
-    """Refused webhook deliveries per sender address: past REFUSALS_ALLOWED in a window, the address is
-    refused before its upload is read (Meta's own deliveries are signed and never refused). Logged once
-    per address and window, not per request."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.windows: Dict[Text, Tuple[float, int]] = {}
-
-    def _window(self, client: Text) -> Tuple[float, int]:
-        started, count = self.windows.get(client, (self.clock(), 0))
-        if self.clock() - started > REFUSAL_WINDOW_SECONDS:
-            started, count = self.clock(), 0
-        return started, count
-
-    def blocked(self, client: Text) -> bool:
-        """Whether the address used up its refusals in this window."""
-        return self._window(client)[1] >= REFUSALS_ALLOWED
-
-    def note(self, client: Text, why: Text) -> None:
-        """Count one refused delivery."""
-        started, count = self._window(client)
-        if count == 0:
-            logger.warning(
-                "Messenger webhook refused from %s: %s (further refusals counted quietly).", client, why
-            )
-        self.windows[client] = (started, count + 1)
-        if len(self.windows) > 10_000:  # bounded: forget the oldest windows
-            for stale in sorted(self.windows, key=lambda k: self.windows[k][0])[:5_000]:
-                del self.windows[stale]
 
 
 class MessengerChannel(InputChannel):
@@ -513,12 +347,9 @@ class MessengerChannel(InputChannel):
             # the body is read only after the cheap checks: a sender whose signatures keep failing, or a
             # request without a well-formed signature, costs no upload (headers only)
             client = request.ip or "?"
-            if self.refusals.blocked(client):
-                return response.text("too many invalid requests", status=429, headers={"Connection": "close"})
-            declared = request.headers.get("Content-Length") or "0"
-            if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-                self.refusals.note(client, f"body of {declared} bytes (over 1 MB)")
-                return response.text("payload too large", status=413, headers={"Connection": "close"})
+            refused = self.refusals.before_reading(request, MAX_BODY_BYTES)
+            if refused is not None:
+                return refused
             signature = request.headers.get("X-Hub-Signature-256") or ""
             if not self.app_secret or not SIGNATURE_FORMAT.match(signature):
                 self.signature_valid(b"", signature)  # says once that FB_APP_SECRET is not configured
@@ -650,25 +481,13 @@ class MessengerChannel(InputChannel):
     ) -> None:
         """Record an image/sticker/file in the tracker without NLU or prediction; reply politely unless
         an agent owns the conversation."""
-        agent = request.app.ctx.agent
-        marker = attachment_marker(message, attachments)
-        output = MessengerOutput(self.client, self.store)
-        # no NLU on a marker like "[Hình ảnh] https://…": nothing to understand, and no intent to act on
-        parse_data = {"text": marker, "intent": {"name": None, "confidence": 0.0}, "entities": []}
-        user_message = UserMessage(
-            marker,
-            output,
+        await record_without_nlu(
+            request,
+            attachment_marker(message, attachments),
+            MessengerOutput(self.client, self.store),
             sender_id,
-            parse_data=parse_data,
             input_channel=self.name(),
             message_id=mid,
             metadata={"attachments": attachments or [{"sticker_id": message.get("sticker_id")}]},
+            reply=attachment_reply(message, attachments),
         )
-        async with agent.lock_store.lock(sender_id):
-            tracker = await agent.processor.log_message(user_message, should_save_tracker=False)
-            if not tracker.is_paused():
-                reply = attachment_reply(message, attachments)
-                await output.send_text_message(sender_id, reply)
-                if output.sent:
-                    tracker.update(BotUttered(reply))
-            await agent.processor.save_tracker(tracker)

@@ -9,7 +9,7 @@ channel itself received it as a button press the platform signed (a Messenger po
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Iterable, Mapping, Set, Text
+from typing import Any, Awaitable, Callable, Iterable, List, Mapping, Set, Text
 
 from rasa.core.channels.channel import UserMessage
 
@@ -19,9 +19,9 @@ from bot.nlu.inbound import OFFERED, PAYLOAD_FLAG, is_payload
 logger = logging.getLogger(__name__)
 
 
-def offered_payloads(events: Iterable[Any]) -> Set[Text]:
-    """Payloads of the buttons and quick replies the bot sent since the customer's last message."""
-    offered: Set[Text] = set()
+def turn_buttons(events: Iterable[Any]) -> List[List[Mapping[Text, Any]]]:
+    """The buttons and quick replies of each bot message since the customer's last message, latest first."""
+    found: List[List[Mapping[Text, Any]]] = []
     for event in reversed(list(events)):
         kind = getattr(event, "type_name", None) or (
             event.get("event") if isinstance(event, Mapping) else None
@@ -31,11 +31,20 @@ def offered_payloads(events: Iterable[Any]) -> Set[Text]:
         if kind != "bot":
             continue
         data = getattr(event, "data", None) if not isinstance(event, Mapping) else event.get("data")
-        for key in ("buttons", "quick_replies"):
-            for button in (data or {}).get(key) or []:
-                if isinstance(button, Mapping) and isinstance(button.get("payload"), str):
-                    offered.add(button["payload"].strip())
-    return offered
+        buttons = [
+            button
+            for key in ("buttons", "quick_replies")
+            for button in (data or {}).get(key) or []
+            if isinstance(button, Mapping) and isinstance(button.get("payload"), str)
+        ]
+        if buttons:
+            found.append(buttons)
+    return found
+
+
+def offered_payloads(events: Iterable[Any]) -> Set[Text]:
+    """Payloads of the buttons and quick replies the bot sent since the customer's last message."""
+    return {button["payload"].strip() for buttons in turn_buttons(events) for button in buttons}
 
 
 async def _offered_to(sender_id: Text) -> Set[Text]:

@@ -13,8 +13,6 @@ from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLSt
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.channels.facebook import (
-    ATTACHMENT_REPLY,
-    STICKER_REPLY,
     MessengerChannel,
     attachment_marker,
     attachment_reply,
@@ -24,6 +22,7 @@ from bot.channels.facebook import (
     short_title,
     split_text,
 )
+from bot.channels.webhooks import ATTACHMENT_REPLY, STICKER_REPLY
 
 IMAGE = {"type": "image", "payload": {"url": "https://scontent.xx.fbcdn.net/a.jpg"}}
 FILE = {"type": "file", "payload": {"url": "https://cdn.fbsbx.com/hoa-don.pdf"}}
@@ -163,7 +162,7 @@ def test_get_started_is_an_intent_of_the_domain_answered_by_the_greeting():
 
 
 def test_refused_deliveries_block_an_address_for_a_window_and_log_once(caplog):
-    from bot.channels.facebook import REFUSAL_WINDOW_SECONDS, REFUSALS_ALLOWED, Refusals
+    from bot.channels.webhooks import REFUSAL_WINDOW_SECONDS, REFUSALS_ALLOWED, Refusals
 
     now = [1000.0]
     refusals = Refusals(clock=lambda: now[0])

@@ -1,12 +1,15 @@
 """Starts the real system (Redis, handoff service, action server, Rasa server) once for e2e tests,
-with a Graph API stand-in that receives what the Messenger channel sends."""
+with a Graph API stand-in that receives what the Messenger channel sends and a Zalo OA API stand-in for
+the Zalo channel."""
 
 import pytest
+import requests
 
 from bot.services import System, free_port
 from bot.settings import PROJECT_ROOT, Settings
 from studio.settings import copy_content
 from testkit.graph_stand_in import GraphStandIn
+from testkit.zalo_stand_in import ZaloStandIn
 from tests.browser import headless_chromium
 
 MODEL = PROJECT_ROOT / "models" / "senmart.tar.gz"
@@ -16,6 +19,7 @@ FB_PAGE_ACCESS_TOKEN = "EAAG-e2e-page-token"
 # the shop's website signs its signed-in customers with it (bot/channels/identity.py)
 CUSTOMER_IDENTITY_SECRET = "customer-identity-secret-for-tests"
 STUDIO_TOKEN = "content-e2e-7d1f"
+ZALO_OA_SECRET_KEY = "e2e-zalo-oa-secret-9b2c"
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +31,15 @@ def graph():
 
 
 @pytest.fixture(scope="session")
-def system(tmp_path_factory, graph):
+def zalo():
+    """The Zalo OA API stand-in (send API and OAuth) the Zalo channel talks to."""
+    stand_in = ZaloStandIn().start()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory, graph, zalo):
     """The running system; `system.rasa_url`, `.handoff_url`, `.admin_token`, `.service_token`; the studio
     edits `system.content_dir` (a copy), content token `STUDIO_TOKEN`."""
     if not MODEL.exists():
@@ -50,6 +62,13 @@ def system(tmp_path_factory, graph):
             "FB_APP_SECRET": FB_APP_SECRET,
             "FB_PAGE_ACCESS_TOKEN": FB_PAGE_ACCESS_TOKEN,
             "FB_GRAPH_URL": graph.url,
+            "ZALO_APP_ID": zalo.app_id,
+            "ZALO_APP_SECRET": zalo.app_secret,
+            "ZALO_OA_SECRET_KEY": ZALO_OA_SECRET_KEY,
+            "ZALO_ACCESS_TOKEN": zalo.access_token,
+            "ZALO_REFRESH_TOKEN": zalo.refresh_token,
+            "ZALO_API_URL": zalo.url,
+            "ZALO_OAUTH_URL": zalo.url,
             "STUDIO_CONTENT_DIR": str(content),
             "STUDIO_TOKENS": f"content:{STUDIO_TOKEN}",
             "PROMOTIONS_FILE": str(content / "data" / "promotions.yml"),
@@ -66,3 +85,20 @@ def driver():
     """Headless Chromium for the page tests (browser and performance logs kept)."""
     with headless_chromium(log_types=("browser", "performance")) as browser:
         yield browser
+
+
+def tracker(system, sender_id):
+    """The conversation's tracker as Rasa's HTTP API gives it."""
+    response = requests.get(
+        f"{system.rasa_url}/conversations/{sender_id}/tracker",
+        params={"token": system.rasa_auth_token},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def api(system, method, path, **kwargs):
+    """A call of the staff service's agent API as the admin agent."""
+    headers = {"Authorization": f"Bearer {system.admin_token}"}
+    return requests.request(method, system.handoff_url + path, headers=headers, timeout=30, **kwargs)

@@ -14,10 +14,10 @@ import pytest
 import redis
 import requests
 
-from bot.channels.facebook import ATTACHMENT_REPLY, STICKER_REPLY
+from bot.channels.webhooks import ATTACHMENT_REPLY, STICKER_REPLY
 from tests.polling import wait_for
 
-from .conftest import FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN, FB_VERIFY_TOKEN
+from .conftest import FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN, FB_VERIFY_TOKEN, api, tracker
 
 WEBHOOK = "/webhooks/facebook/webhook"
 PAGE_ID = "104857612345678"
@@ -81,23 +81,8 @@ def replies(graph, psid):
     return [s.text for s in sent_to(graph, psid) if s.ok]
 
 
-def tracker(system, psid):
-    response = requests.get(
-        f"{system.rasa_url}/conversations/{psid}/tracker",
-        params={"token": system.rasa_auth_token},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def user_events(system, psid):
     return [e for e in tracker(system, psid)["events"] if e["event"] == "user"]
-
-
-def api(system, method, path, **kwargs):
-    headers = {"Authorization": f"Bearer {system.admin_token}"}
-    return requests.request(method, system.handoff_url + path, headers=headers, timeout=30, **kwargs)
 
 
 # -- verification handshake ------------------------------------------------------------------------------

@@ -1,0 +1,308 @@
+"""What the signed-webhook channels share (Messenger: facebook.py, Zalo: zalo.py): the body read with a
+limit, the per-address refusal limiter, processing/done marks against redeliveries, text splitting, the
+Vietnamese transcript lines for attachments and the polite answer to them, and recording such a message
+without NLU."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Dict, Iterable, List, Optional, Text, Tuple
+
+import redis.asyncio as aioredis
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered
+from redis.exceptions import RedisError
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from common.redis_client import async_client
+
+logger = logging.getLogger(__name__)
+
+DEDUPE_SECONDS = 86_400
+# how long a message counts as "being processed" before a crashed attempt may be redone
+PROCESSING_SECONDS = 120
+PROCESSING, DONE = "processing", "done"
+REFUSALS_ALLOWED = 20  # refused deliveries per address per window before it is refused unread
+REFUSAL_WINDOW_SECONDS = 60.0
+
+ATTACHMENT_LABELS = {
+    "image": "Hình ảnh",
+    "gif": "Ảnh GIF",
+    "sticker": "Nhãn dán",
+    "video": "Video",
+    "audio": "Âm thanh",
+    "file": "Tệp",
+    "location": "Vị trí",
+    "link": "Liên kết",
+    "fallback": "Liên kết",
+}
+OTHER_ATTACHMENT_LABEL = "Tệp đính kèm"
+STICKER_REPLY = (
+    "SenMart đã nhận được nhãn dán của bạn. Hiện trợ lý ảo chỉ đọc được tin nhắn chữ, bạn cần mình hỗ trợ "
+    "gì thì nhắn bằng chữ giúp mình nhé."
+)
+ATTACHMENT_REPLY = (
+    "SenMart đã nhận được {what} bạn gửi. Hiện trợ lý ảo chỉ đọc được tin nhắn chữ, bạn mô tả giúp mình "
+    "bằng lời nhé; nếu cần gửi giấy tờ, hình ảnh hay hóa đơn, bạn gửi qua email hotro@senmart.vn."
+)
+ATTACHMENT_WORDS = {
+    "image": "hình ảnh",
+    "gif": "hình ảnh",
+    "video": "video",
+    "audio": "tin nhắn thoại",
+    "location": "vị trí",
+    "link": "liên kết",
+}
+OTHER_ATTACHMENT_WORD = "tệp"
+
+
+class MessageInFlight(RuntimeError):
+    """The same platform message is being processed by another request right now."""
+
+
+def split_text(text: Text, limit: int) -> List[Text]:
+    """The text in parts of at most `limit` characters, cut at paragraph, line, sentence or word ends."""
+    text = (text or "").strip()
+    parts: List[Text] = []
+    while len(text) > limit:
+        cut = limit
+        for separator in ("\n\n", "\n", ". ", " "):
+            index = text.rfind(separator, 0, limit)
+            if index > limit // 2:
+                cut = index + (1 if separator == ". " else 0)  # the full stop stays with its sentence
+                break
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts
+
+
+def attachment_line(kind: Text, detail: Text = "") -> Text:
+    """One transcript line for something the customer sent, e.g. `[Hình ảnh] https://…`."""
+    return f"[{ATTACHMENT_LABELS.get(kind, OTHER_ATTACHMENT_LABEL)}] {detail}".strip()
+
+
+def attachment_reply_for(kinds: Iterable[Text]) -> Text:
+    """The polite answer to a message of these attachment kinds (stickers only: the sticker answer)."""
+    kinds = list(kinds) or ["sticker"]
+    if all(kind == "sticker" for kind in kinds):
+        return STICKER_REPLY
+    words = {ATTACHMENT_WORDS.get(kind, OTHER_ATTACHMENT_WORD) for kind in kinds if kind != "sticker"}
+    what = words.pop() if len(words) == 1 else "hình ảnh/tệp"
+    return ATTACHMENT_REPLY.format(what=what)
+
+
+async def read_body(request: Request, limit: int) -> Optional[bytes]:
+    """The streamed body, or None once it passes `limit` bytes."""
+    chunks, size = [], 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+
+
+class Refusals:
+    """Refused webhook deliveries per sender address: past REFUSALS_ALLOWED in a window, the address is
+    refused before its upload is read (the platform's own deliveries are signed and never refused). Logged
+    once per address and window, not per request."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, channel: Text = "Messenger") -> None:
+        self.clock = clock
+        self.channel = channel
+        self.windows: Dict[Text, Tuple[float, int]] = {}
+
+    def _window(self, client: Text) -> Tuple[float, int]:
+        started, count = self.windows.get(client, (self.clock(), 0))
+        if self.clock() - started > REFUSAL_WINDOW_SECONDS:
+            started, count = self.clock(), 0
+        return started, count
+
+    def blocked(self, client: Text) -> bool:
+        """Whether the address used up its refusals in this window."""
+        return self._window(client)[1] >= REFUSALS_ALLOWED
+
+    def before_reading(self, request: Request, limit: int) -> Optional[HTTPResponse]:
+        """429 for an address past its refusals, 413 for a declared body over `limit` (nothing uploaded
+        is read: headers only); None to go on."""
+        client = request.ip or "?"
+        if self.blocked(client):
+            return response.text("too many invalid requests", status=429, headers={"Connection": "close"})
+        declared = request.headers.get("Content-Length") or "0"
+        if not declared.isdigit() or int(declared) > limit:
+            self.note(client, f"body of {declared} bytes (over {limit} bytes)")
+            return response.text("payload too large", status=413, headers={"Connection": "close"})
+        return None
+
+    def note(self, client: Text, why: Text) -> None:
+        """Count one refused delivery."""
+        started, count = self._window(client)
+        if count == 0:
+            logger.warning(
+                "%s webhook refused from %s: %s (further refusals counted quietly).",
+                self.channel,
+                client,
+                why,
+            )
+        self.windows[client] = (started, count + 1)
+        if len(self.windows) > 10_000:  # bounded: forget the oldest windows
+            for stale in sorted(self.windows, key=lambda k: self.windows[k][0])[:5_000]:
+                del self.windows[stale]
+
+
+class DeliveryMarks:
+    """De-duplication marks in Redis: received message ids (processing, then done) and sent agent
+    messages. Keys: `{prefix}:mid:{id}` and `{prefix}:sent:{message_id}`."""
+
+    def __init__(self, redis_url: Text, prefix: Text, channel: Text) -> None:
+        self.redis_url = redis_url
+        self.prefix = prefix
+        self.channel = channel
+        self._redis: Optional[aioredis.Redis] = None
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        """The client, created on first use inside the server's event loop."""
+        if self._redis is None:
+            self._redis = async_client(
+                self.redis_url, socket_timeout=3, socket_connect_timeout=3, decode_responses=True
+            )
+        return self._redis
+
+    def _mid_key(self, mid: Text) -> Text:
+        return f"{self.prefix}:mid:{mid}"
+
+    async def begin(self, mid: Text) -> bool:
+        """Mark a received message as being processed; False when it was processed already."""
+        key = self._mid_key(mid)
+        for _ in range(3):
+            if await self.redis.set(key, PROCESSING, nx=True, ex=PROCESSING_SECONDS):
+                return True
+            state = await self.redis.get(key)
+            if state == DONE:
+                return False
+            if state == PROCESSING:
+                raise MessageInFlight(mid)
+            # the mark vanished in between (a failed attempt cleared it): claim again
+        raise MessageInFlight(mid)
+
+    async def done(self, mid: Text) -> None:
+        """The message was processed: redeliveries within a day are skipped."""
+        try:
+            await self.redis.set(self._mid_key(mid), DONE, ex=DEDUPE_SECONDS)
+        except RedisError:
+            # the processing mark expires on its own; the platform got 200, so there is no redelivery
+            logger.exception("Could not mark %s message %s as processed", self.channel, mid)
+
+    async def abandon(self, mid: Text) -> None:
+        """Processing failed: a redelivery must process the message again."""
+        try:
+            await self.redis.delete(self._mid_key(mid))
+        except RedisError:
+            logger.exception(
+                "Could not clear the mark of %s message %s (expires by itself)", self.channel, mid
+            )
+
+    async def claim_send(self, message_id: Text) -> bool:
+        """Reserve an agent message for sending; False when it was sent already."""
+        key = f"{self.prefix}:sent:{message_id}"
+        return bool(await self.redis.set(key, "1", nx=True, ex=DEDUPE_SECONDS))
+
+    async def release_send(self, message_id: Text) -> None:
+        """The agent message was not delivered: a retry of the relay may send it."""
+        await self.redis.delete(f"{self.prefix}:sent:{message_id}")
+
+
+class AgentReplyOutput(OutputChannel):
+    """An output channel that sends agents' replies (bot events with `custom.agent`, from the staff
+    service's relay) once per `message_id`, in parts; subclasses send one part (`send_agent_part`)."""
+
+    marks: Optional[DeliveryMarks] = None
+    max_chars = 2000  # characters per message of the platform
+    sent = 0  # read by the never-silent guard
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """Agent messages (`custom.agent`) through send_agent_message; the rest as Rasa does."""
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("agent"), dict):
+            await self.send_agent_message(recipient_id, message.get("text") or "", custom["agent"])
+            return
+        await super().send_response(recipient_id, message)
+
+    async def send_agent_message(self, recipient_id: Text, text: Text, agent: Dict[Text, Any]) -> None:
+        """An agent's reply split at `max_chars`; skipped when its `message_id` was sent already (the
+        relay retried). A failure before any part went out frees the id (unless the request may have
+        arrived) and is raised, so the relay sees it; after a part went out it is only logged."""
+        parts = split_text(text, self.max_chars)
+        if not parts:
+            return
+        await self.check_agent_reply(recipient_id)
+        message_id = str(agent.get("message_id") or "")
+        if message_id and self.marks is not None and not await self.marks.claim_send(message_id):
+            logger.info("Agent message %s was sent already; skipped", message_id)
+            return
+        delivered = 0
+        try:
+            for part in parts:
+                await self.send_agent_part(recipient_id, part)
+                delivered += 1
+                self.sent += 1
+        except Exception as error:
+            if delivered:  # part of it reached the customer: sending again would repeat that part
+                logger.error("Agent message %s only partly delivered: %s", message_id, error)
+                return
+            if message_id and self.marks is not None and not getattr(error, "maybe_delivered", False):
+                await self.marks.release_send(message_id)
+            raise self.agent_failure(error) from None
+
+    async def check_agent_reply(self, recipient_id: Text) -> None:
+        """Raise when the channel may not send an agent's reply now (nothing by default)."""
+
+    async def send_agent_part(self, recipient_id: Text, text: Text) -> None:
+        """Send one part of an agent's reply."""
+        raise NotImplementedError
+
+    def agent_failure(self, error: Exception) -> Exception:
+        """What the relay gets for a failed agent reply (the error itself by default)."""
+        return error
+
+
+async def record_without_nlu(
+    request: Request,
+    text: Text,
+    output: OutputChannel,
+    sender_id: Text,
+    *,
+    input_channel: Text,
+    message_id: Text,
+    metadata: Dict[Text, Any],
+    reply: Text,
+) -> None:
+    """Record a non-text message (its transcript line, e.g. `[Hình ảnh] https://…`) in the tracker without
+    NLU or prediction, and answer `reply` unless an agent owns the conversation."""
+    agent = request.app.ctx.agent
+    # no NLU on a marker: nothing to understand, and no intent to act on
+    parse_data = {"text": text, "intent": {"name": None, "confidence": 0.0}, "entities": []}
+    user_message = UserMessage(
+        text,
+        output,
+        sender_id,
+        parse_data=parse_data,
+        input_channel=input_channel,
+        message_id=message_id,
+        metadata=metadata,
+    )
+    async with agent.lock_store.lock(sender_id):
+        tracker = await agent.processor.log_message(user_message, should_save_tracker=False)
+        if not tracker.is_paused():
+            await output.send_text_message(sender_id, reply)
+            if getattr(output, "sent", 0):
+                tracker.update(BotUttered(reply))
+        await agent.processor.save_tracker(tracker)
