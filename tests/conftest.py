@@ -37,6 +37,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sanic_apps_side_by_side():
+    """Several Sanic apps are served in this one process (channels, the staff service, rasa-sdk): in test
+    mode Sanic re-applies its start-up touch-ups to the original methods for each app, where otherwise a
+    second app re-touches the first one's rewritten code and fails (sanic-testing does the same)."""
+    from sanic import Sanic
+
+    Sanic.test_mode = True
+    yield
+    Sanic.test_mode = False
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A fresh redis-server on a free port with AOF on; yields its RedisTarget."""

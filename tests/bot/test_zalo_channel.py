@@ -155,7 +155,8 @@ def make_channel(zalo, redis_url, **overrides):
 @pytest.fixture()
 async def serve(zalo, redis_url, monkeypatch):
     """serve(**channel settings) → Served: the channel's blueprint on a Sanic app on a free port."""
-    monkeypatch.setattr(Sanic, "test_mode", True)  # a new app per test (Sanic's touch-ups start afresh)
+    # the channel finds Rasa's agent with Sanic.get_app(), as in Rasa's one-app process: only this test's app
+    monkeypatch.setattr(Sanic, "_app_registry", {})
     stack = []
 
     async def start(**overrides):
@@ -184,7 +185,6 @@ async def serve(zalo, redis_url, monkeypatch):
         server.close()
         await server.wait_closed()
         await server.after_stop()
-        Sanic._app_registry.pop(app.name, None)
 
 
 async def wait_until(check, timeout=5.0):
