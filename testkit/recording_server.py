@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, List, Optional
 
 
-class RecordingServer:
+class RecordingServer(ABC):
     """Subclasses implement `_handle(request)` and append to `sent` under `_lock`, then notify it."""
 
     def __init__(self) -> None:
@@ -62,8 +63,9 @@ class RecordingServer:
                     raise AssertionError(f"stand-in got {len(matching)} of {n} expected POSTs: {matching}")
                 self._lock.wait(remaining)
 
+    @abstractmethod
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        raise NotImplementedError
+        """Answer one request as the stood-in API does (each stand-in's own routes)."""
 
     @staticmethod
     def _answer(request: BaseHTTPRequestHandler, status: int, data: bytes, **headers: str) -> None:

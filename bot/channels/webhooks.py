@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from abc import ABC, abstractmethod
 from typing import Any, Callable, Dict, Iterable, List, Optional, Text, Tuple
 
 import redis.asyncio as aioredis
@@ -220,7 +221,7 @@ class DeliveryMarks:
         await self.redis.delete(f"{self.prefix}:sent:{message_id}")
 
 
-class AgentReplyOutput(OutputChannel):
+class AgentReplyOutput(OutputChannel, ABC):
     """An output channel that sends agents' replies (bot events with `custom.agent`, from the staff
     service's relay) once per `message_id`, in parts; subclasses send one part (`send_agent_part`)."""
 
@@ -265,9 +266,9 @@ class AgentReplyOutput(OutputChannel):
     async def check_agent_reply(self, recipient_id: Text) -> None:
         """Raise when the channel may not send an agent's reply now (nothing by default)."""
 
+    @abstractmethod
     async def send_agent_part(self, recipient_id: Text, text: Text) -> None:
-        """Send one part of an agent's reply."""
-        raise NotImplementedError
+        """Send one part of an agent's reply (each channel's own API)."""
 
     def agent_failure(self, error: Exception) -> Exception:
         """What the relay gets for a failed agent reply (the error itself by default)."""
