@@ -13,11 +13,11 @@ import json
 import logging
 import os
 import re
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from redis.exceptions import RedisError
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -25,10 +25,11 @@ from bot.channels.guard import never_silent
 from bot.channels.identity import identify
 from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
 from bot.channels.payloads import vouch
+from bot.channels.webhook_queue import QueueEntry, WebhookQueue
+from bot.channels.webhook_turns import TurnBook, TurnCollector, answer_once
 from bot.channels.webhooks import (
     AgentReplyOutput,
     DeliveryMarks,
-    MessageInFlight,
     Refusals,
     attachment_line,
     attachment_reply_for,
@@ -142,20 +143,25 @@ class MessengerOutput(AgentReplyOutput):
         self._aborted = False
 
     async def _send(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        """One bot message; a transient failure before anything was sent aborts the turn (Meta redelivers)."""
+        """One bot message. A transient failure is raised when the queue retries the turn's replies (strict
+        mode) or, for a message pushed later (CSAT, the bot's return), when nothing was sent yet; else it
+        is logged, as is a permanent one."""
+        if self.replayed():
+            return
         if self._aborted:
             raise MessengerSendError("an earlier send of this turn failed", retryable=True)
         try:
             await self.client.send(recipient_id, message, "RESPONSE")
         except MessengerSendError as error:
-            if error.retryable and self.sent == 0:
+            if self.must_retry(error) or (not self.strict and error.retryable and self.sent == 0):
                 self._aborted = True
-                logger.error("Reply to %s not sent, the message will be redelivered: %s", recipient_id, error)
+                logger.error("Reply to %s not sent yet, retried: %s", recipient_id, error)
                 raise
-            # resending the turn would repeat what the customer already got, or cannot succeed
+            # resending would repeat what the customer may already have, or cannot succeed
             logger.error("Reply to %s not delivered: %s", recipient_id, error)
+            await self.settled(delivered=False)
             return
-        self.sent += 1
+        await self.settled(delivered=True)
 
     async def send_agent_part(self, recipient_id: Text, text: Text) -> None:
         """One part of an agent's reply, with the human-agent tag (sent once: AgentReplyOutput)."""
@@ -289,7 +295,10 @@ class MessengerChannel(InputChannel):
         self.verify_token = verify_token
         self.app_secret = app_secret
         self.client = MessengerSendClient(page_access_token, graph_url)
-        self.store = MessengerStore(redis_url or os.environ.get("REDIS_URL") or "redis://localhost:6379/0")
+        url = redis_url or os.environ.get("REDIS_URL") or "redis://localhost:6379/0"
+        self.store = MessengerStore(url)
+        self.queue = WebhookQueue(url, self.name(), self.store.prefix)
+        self.turns = TurnBook(lambda: self.queue.redis, self.queue.turn_key)
         self._warned_unconfigured = False
         if not (verify_token and app_secret and page_access_token):
             logger.warning(
@@ -373,28 +382,27 @@ class MessengerChannel(InputChannel):
             if payload.get("object") != "page":
                 logger.info("Messenger webhook for object %r ignored.", payload.get("object"))
                 return response.text("EVENT_RECEIVED")
-            for entry, event in self._events(payload["entry"]):
-                try:
-                    await self._handle_event(request, guarded, event)
-                except MessageInFlight as busy:
-                    logger.info(
-                        "Messenger message %s is being processed already; asking Meta to retry.", busy
-                    )
-                    return response.text("retry later", status=503)
-                except RedisError:
-                    logger.exception("Redis unavailable for the Messenger webhook; Meta will redeliver.")
-                    return response.text("temporarily unavailable", status=503)
-                except Exception:
-                    logger.exception(
-                        "Messenger event of page %s failed; Meta will redeliver.", entry.get("id")
-                    )
-                    return response.text("internal error", status=500)
+            try:
+                for event in self._events(payload["entry"]):
+                    await self._enqueue(event)
+            except RedisError:
+                # what was queued before stays queued; Meta's redelivery finds it a duplicate
+                logger.exception("Redis unavailable for the Messenger webhook; Meta will redeliver.")
+                return response.text("temporarily unavailable", status=503)
             return response.text("EVENT_RECEIVED")
+
+        @webhook.listener("after_server_start")
+        async def start_consumer(app: Sanic, _loop: Any) -> None:
+            self.queue.start(lambda entry, attempt: self._answer(app, guarded, entry, attempt))
+
+        @webhook.listener("before_server_stop")
+        async def stop_consumer(app: Sanic, _loop: Any) -> None:
+            await self.queue.stop()
 
         return webhook
 
     @staticmethod
-    def _events(entries: List[Any]) -> Iterable[Tuple[Dict[Text, Any], Dict[Text, Any]]]:
+    def _events(entries: List[Any]) -> Iterable[Dict[Text, Any]]:
         """Every event of every entry, in order (entries without `messaging` are logged and skipped)."""
         for entry in entries:
             events = entry.get("messaging") if isinstance(entry, dict) else None
@@ -404,14 +412,12 @@ class MessengerChannel(InputChannel):
                 continue
             for event in events:
                 if isinstance(event, dict):
-                    yield entry, event
+                    yield event
                 else:
                     logger.info("Messenger event that is not an object ignored.")
 
-    async def _handle_event(
-        self, request: Request, guarded: Callable[[UserMessage], Awaitable[None]], event: Dict[Text, Any]
-    ) -> None:
-        """One messaging event, at most once per message id."""
+    async def _enqueue(self, event: Dict[Text, Any]) -> None:
+        """Queue a message or postback once per message id; other events are logged and dropped."""
         kind = event_kind(event)
         sender_id = str((event.get("sender") or {}).get("id") or "")
         if kind not in ("message", "postback"):
@@ -422,26 +428,36 @@ class MessengerChannel(InputChannel):
             logger.info("Messenger %s event without a sender ignored.", kind)
             return
         mid = dedupe_id(event, kind, sender_id)
-        if not await self.store.begin(mid):
-            logger.info("Messenger message %s was processed already (redelivery); skipped.", mid)
-            return
-        try:
-            await self._process(request, guarded, event, kind, sender_id, mid)
-        except BaseException:
-            await self.store.abandon(mid)
-            raise
-        await self.store.done(mid)
+        if not await self.queue.enqueue(sender_id, mid, event):
+            logger.info("Messenger message %s was received already (redelivery); skipped.", mid)
+
+    async def _answer(
+        self, app: Sanic, guarded: Callable[[UserMessage], Awaitable[None]], entry: QueueEntry, attempt: int
+    ) -> None:
+        """A queued event's turn, run once, and its replies sent (webhook_turns.answer_once)."""
+        agent = app.ctx.agent
+
+        async def run_turn(collector: TurnCollector) -> None:
+            await self._process(agent, guarded, entry.event, entry.sender_id, entry.dedupe_id, collector)
+
+        async def load_events() -> List[Any]:
+            tracker = await agent.tracker_store.retrieve(entry.sender_id)
+            return list(tracker.events) if tracker else []
+
+        output = MessengerOutput(self.client, self.store)
+        await answer_once(self.turns, entry, attempt, run_turn, load_events, output, self.name())
 
     async def _process(
         self,
-        request: Request,
+        agent: Any,
         guarded: Callable[[UserMessage], Awaitable[None]],
         event: Dict[Text, Any],
-        kind: Text,
         sender_id: Text,
         mid: Text,
+        output: OutputChannel,
     ) -> None:
         """Turn the event into a Rasa message (text, quick reply, postback) or log an attachment."""
+        kind = event_kind(event)
         quick_reply: Dict[Text, Any] = {}
         if kind == "postback":
             postback = event["postback"]
@@ -455,14 +471,13 @@ class MessengerChannel(InputChannel):
             metadata = {"attachments": attachments} if attachments else None
             if not text:
                 if attachments or message.get("sticker_id"):
-                    await self._log_attachments(request, sender_id, mid, message, attachments)
+                    await self._log_attachments(agent, output, sender_id, mid, message, attachments)
                 else:
                     logger.info("Messenger message %s without text or attachments ignored.", mid)
                 return
         if not text:
             logger.info("Messenger %s %s without a payload ignored.", kind, mid)
             return
-        output = MessengerOutput(self.client, self.store)
         user_message = UserMessage(
             text, output, sender_id, input_channel=self.name(), message_id=mid, metadata=metadata
         )
@@ -473,7 +488,8 @@ class MessengerChannel(InputChannel):
 
     async def _log_attachments(
         self,
-        request: Request,
+        agent: Any,
+        output: OutputChannel,
         sender_id: Text,
         mid: Text,
         message: Dict[Text, Any],
@@ -482,9 +498,9 @@ class MessengerChannel(InputChannel):
         """Record an image/sticker/file in the tracker without NLU or prediction; reply politely unless
         an agent owns the conversation."""
         await record_without_nlu(
-            request,
+            agent,
             attachment_marker(message, attachments),
-            MessengerOutput(self.client, self.store),
+            output,
             sender_id,
             input_channel=self.name(),
             message_id=mid,

@@ -1,5 +1,5 @@
 """What the signed-webhook channels share (Messenger: facebook.py, Zalo: zalo.py): the body read with a
-limit, the per-address refusal limiter, processing/done marks against redeliveries, text splitting, the
+limit, the per-address refusal limiter, marks of sent agent messages, text splitting, the
 Vietnamese transcript lines for attachments and the polite answer to them, and recording such a message
 without NLU."""
 
@@ -8,24 +8,20 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Dict, Iterable, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
 
 import redis.asyncio as aioredis
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
-from redis.exceptions import RedisError
 from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.webhook_queue import DEDUPE_SECONDS
 from common.redis_client import async_client
 
 logger = logging.getLogger(__name__)
 
-DEDUPE_SECONDS = 86_400
-# how long a message counts as "being processed" before a crashed attempt may be redone
-PROCESSING_SECONDS = 120
-PROCESSING, DONE = "processing", "done"
 REFUSALS_ALLOWED = 20  # refused deliveries per address per window before it is refused unread
 REFUSAL_WINDOW_SECONDS = 60.0
 
@@ -58,10 +54,6 @@ ATTACHMENT_WORDS = {
     "link": "liên kết",
 }
 OTHER_ATTACHMENT_WORD = "tệp"
-
-
-class MessageInFlight(RuntimeError):
-    """The same platform message is being processed by another request right now."""
 
 
 def split_text(text: Text, limit: int) -> List[Text]:
@@ -159,8 +151,8 @@ class Refusals:
 
 
 class DeliveryMarks:
-    """De-duplication marks in Redis: received message ids (processing, then done) and sent agent
-    messages. Keys: `{prefix}:mid:{id}` and `{prefix}:sent:{message_id}`."""
+    """Marks of sent agent messages in Redis (`{prefix}:sent:{message_id}`); received message ids
+    (`{prefix}:mid:{id}`) are marked by the webhook queue (webhook_queue.py) when it takes them."""
 
     def __init__(self, redis_url: Text, prefix: Text, channel: Text) -> None:
         self.redis_url = redis_url
@@ -176,40 +168,6 @@ class DeliveryMarks:
                 self.redis_url, socket_timeout=3, socket_connect_timeout=3, decode_responses=True
             )
         return self._redis
-
-    def _mid_key(self, mid: Text) -> Text:
-        return f"{self.prefix}:mid:{mid}"
-
-    async def begin(self, mid: Text) -> bool:
-        """Mark a received message as being processed; False when it was processed already."""
-        key = self._mid_key(mid)
-        for _ in range(3):
-            if await self.redis.set(key, PROCESSING, nx=True, ex=PROCESSING_SECONDS):
-                return True
-            state = await self.redis.get(key)
-            if state == DONE:
-                return False
-            if state == PROCESSING:
-                raise MessageInFlight(mid)
-            # the mark vanished in between (a failed attempt cleared it): claim again
-        raise MessageInFlight(mid)
-
-    async def done(self, mid: Text) -> None:
-        """The message was processed: redeliveries within a day are skipped."""
-        try:
-            await self.redis.set(self._mid_key(mid), DONE, ex=DEDUPE_SECONDS)
-        except RedisError:
-            # the processing mark expires on its own; the platform got 200, so there is no redelivery
-            logger.exception("Could not mark %s message %s as processed", self.channel, mid)
-
-    async def abandon(self, mid: Text) -> None:
-        """Processing failed: a redelivery must process the message again."""
-        try:
-            await self.redis.delete(self._mid_key(mid))
-        except RedisError:
-            logger.exception(
-                "Could not clear the mark of %s message %s (expires by itself)", self.channel, mid
-            )
 
     async def claim_send(self, message_id: Text) -> bool:
         """Reserve an agent message for sending; False when it was sent already."""
@@ -228,6 +186,36 @@ class AgentReplyOutput(OutputChannel, ABC):
     marks: Optional[DeliveryMarks] = None
     max_chars = 2000  # characters per message of the platform
     sent = 0  # read by the never-silent guard
+    # set by webhook_turns.answer_once for a queued turn's replies: a failure that may succeed later is
+    # raised (the queue retries), the first `skip` platform sends went through before and are not repeated,
+    # and `on_sent` counts each send that needs no repeat
+    strict = False
+    skip = 0
+    on_sent: Optional[Callable[[], Awaitable[Any]]] = None
+
+    def replayed(self) -> bool:
+        """Whether this platform send went through in an earlier attempt (then it is skipped)."""
+        if self.skip > 0:
+            self.skip -= 1
+            self.sent += 1
+            return True
+        return False
+
+    async def settled(self, delivered: bool) -> None:
+        """A platform send is done: delivered, or given up for good (not to be repeated)."""
+        if delivered:
+            self.sent += 1
+        if self.on_sent is not None:
+            await self.on_sent()
+
+    def must_retry(self, error: Exception) -> bool:
+        """Whether a failed send is raised for the queue to retry (strict mode, a transient failure that
+        did not reach the platform)."""
+        return (
+            self.strict
+            and getattr(error, "retryable", False)
+            and not getattr(error, "maybe_delivered", False)
+        )
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         """Agent messages (`custom.agent`) through send_agent_message; the rest as Rasa does."""
@@ -276,7 +264,7 @@ class AgentReplyOutput(OutputChannel, ABC):
 
 
 async def record_without_nlu(
-    request: Request,
+    agent: Any,
     text: Text,
     output: OutputChannel,
     sender_id: Text,
@@ -287,8 +275,7 @@ async def record_without_nlu(
     reply: Text,
 ) -> None:
     """Record a non-text message (its transcript line, e.g. `[Hình ảnh] https://…`) in the tracker without
-    NLU or prediction, and answer `reply` unless an agent owns the conversation."""
-    agent = request.app.ctx.agent
+    NLU or prediction, and answer `reply` unless an agent owns the conversation (`agent`: Rasa's)."""
     # no NLU on a marker: nothing to understand, and no intent to act on
     parse_data = {"text": text, "intent": {"name": None, "confidence": 0.0}, "entities": []}
     user_message = UserMessage(

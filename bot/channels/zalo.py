@@ -4,7 +4,8 @@ Webhook `POST /webhooks/zalo/webhook` (credentials.yml `bot.channels.zalo.ZaloCh
 event in `X-ZEvent-Signature`: hex SHA-256 (a plain hash, no HMAC) of `app_id + raw body + timestamp + OA
 secret key`, the timestamp taken from the body (zaloplatform/zalo-java-sdk, utils/MacUtils.java); some
 senders write `mac=<hex>`. Zalo wants a 200 within 2 s and disables a webhook that keeps failing, so a
-turn that takes longer goes on after the answer, and a redelivery is acknowledged, never run twice.
+verified event is queued and acknowledged at once and its turn runs in the queue's consumer
+(webhook_queue.py); a redelivery is acknowledged, never run twice.
 
 Customers may get free CS replies within 48 h of their last interaction; after 7 days Zalo refuses them
 (-230). An agent's reply outside the window is not sent and the agent is told why (common/delivery.py).
@@ -12,7 +13,6 @@ Customers may get free CS replies within 48 h of their last interaction; after 7
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -20,22 +20,23 @@ import logging
 import os
 import re
 import time
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Set, Text
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 import redis.asyncio as aioredis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from redis.exceptions import RedisError
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.guard import never_silent
 from bot.channels.identity import identify
 from bot.channels.payloads import turn_buttons, vouch
+from bot.channels.webhook_queue import QueueEntry, WebhookQueue
+from bot.channels.webhook_turns import TurnBook, TurnCollector, answer_once
 from bot.channels.webhooks import (
     AgentReplyOutput,
     DeliveryMarks,
-    MessageInFlight,
     Refusals,
     attachment_line,
     attachment_reply_for,
@@ -60,7 +61,6 @@ MAX_TEXT_CHARS = 2000  # Zalo's limit for one CS text message
 WINDOW_SECONDS = 48 * 3600  # free CS replies within 48 h of the user's last interaction
 LAST_KEY = "senmart:zalo:last:{}"
 LAST_TTL_SECONDS = 8 * 86_400  # past 7 days Zalo refuses anyway (-230)
-ACK_SECONDS = 1.5  # Zalo wants its 200 within 2 s: a longer turn goes on after the answer
 SIGNATURE_FORMAT = re.compile(r"\A(?:mac=)?[0-9a-fA-F]{64}\Z")
 CHOICE = re.compile(r"\A\s*(\d{1,2})\s*[.)]?\s*\Z")
 NOT_CONFIGURED = "Zalo channel not configured: set ZALO_APP_ID and ZALO_OA_SECRET_KEY."
@@ -193,17 +193,23 @@ class ZaloOutput(AgentReplyOutput):
         self.sent = 0  # read by the never-silent guard
 
     async def _send(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        """One bot message; outside the window (a pushed message: resume, CSAT) it is dropped, logged."""
+        """One bot message; outside the window (a pushed message: resume, CSAT) it is dropped, logged. A
+        failure is logged, or raised for the queue to retry a turn's replies (strict mode, transient)."""
+        if self.replayed():
+            return
         if not self.in_turn and not await self.clock.window_open(recipient_id):
             logger.warning("Zalo message to %s not sent: outside the 48-hour window.", masked(recipient_id))
             return
         try:
             await self.client.send(recipient_id, message)
         except ZaloError as error:
-            # Zalo does not redeliver what it got 200 for: the customer's message stays in the tracker
+            if self.must_retry(error):
+                logger.warning("Zalo reply to %s not sent yet, retried: %s", masked(recipient_id), error)
+                raise
             logger.error("Zalo reply to %s not delivered: %s", masked(recipient_id), error)
+            await self.settled(delivered=False)
             return
-        self.sent += 1
+        await self.settled(delivered=True)
 
     async def check_agent_reply(self, recipient_id: Text) -> None:
         """An agent's reply outside the 48-hour window is refused (NotDelivered), so the agent reads why."""
@@ -306,13 +312,13 @@ class ZaloChannel(InputChannel):
         api_url: Optional[Text] = None,
         oauth_url: Optional[Text] = None,
         redis_url: Optional[Text] = None,
-        ack_seconds: float = ACK_SECONDS,
     ) -> None:
         self.app_id = app_id
         self.oa_secret_key = oa_secret_key
-        self.ack_seconds = ack_seconds
         url = redis_url or os.environ.get("REDIS_URL") or "redis://localhost:6379/0"
         self.marks = DeliveryMarks(url, "senmart:zalo", "Zalo")
+        self.queue = WebhookQueue(url, self.name(), self.marks.prefix)
+        self.turns = TurnBook(lambda: self.queue.redis, self.queue.turn_key)
         self.tokens = ZaloTokenStore(
             lambda: self.marks.redis,
             ZaloOAuthClient(app_id, app_secret, oauth_url),
@@ -322,7 +328,6 @@ class ZaloChannel(InputChannel):
         self.client = ZaloSendClient(self.tokens, api_url)
         self.clock = InteractionClock(lambda: self.marks.redis)
         self.refusals = Refusals(channel="Zalo")
-        self._tasks: Set["asyncio.Task[Any]"] = set()
         if not self.configured:
             logger.warning("%s Its webhook refuses requests.", NOT_CONFIGURED)
         elif not (app_secret and (access_token or refresh_token)):
@@ -389,17 +394,23 @@ class ZaloChannel(InputChannel):
                 self.refusals.note(client, "wrong X-ZEvent-Signature")
                 return response.text("invalid signature", status=403)
             try:
-                return await self._handle(request, guarded, payload)
+                return await self._handle(payload)
             except RedisError:
                 logger.exception("Redis unavailable for the Zalo webhook; Zalo will redeliver.")
                 return response.text("temporarily unavailable", status=503)
 
+        @webhook.listener("after_server_start")
+        async def start_consumer(app: Sanic, _loop: Any) -> None:
+            self.queue.start(lambda entry, attempt: self._answer(app, guarded, entry, attempt))
+
+        @webhook.listener("before_server_stop")
+        async def stop_consumer(app: Sanic, _loop: Any) -> None:
+            await self.queue.stop()
+
         return webhook
 
-    async def _handle(
-        self, request: Request, guarded: Callable[[UserMessage], Awaitable[None]], payload: Dict[Text, Any]
-    ) -> HTTPResponse:
-        """One event: follow/unfollow logged, a user's message processed once per `msg_id`."""
+    async def _handle(self, payload: Dict[Text, Any]) -> HTTPResponse:
+        """One event: follow/unfollow logged, a user's message queued once per `msg_id`."""
         name = str(payload.get("event_name") or "")
         now = time.time()
         if name in PEOPLE_EVENTS:
@@ -416,54 +427,45 @@ class ZaloChannel(InputChannel):
             logger.info("Zalo event %r ignored.", name[:40])
             return response.json({"status": "ignored"})
         await self.clock.note(sender_id, event_time(payload, now))
-        try:
-            if not await self.marks.begin(msg_id):
-                logger.info("Zalo message %s was processed already (redelivery); skipped.", msg_id)
-                return response.json({"status": "duplicate"})
-        except MessageInFlight:
-            logger.info("Zalo message %s is being processed already (redelivery); skipped.", msg_id)
+        if not await self.queue.enqueue(sender_id, msg_id, payload):
+            logger.info("Zalo message %s was received already (redelivery); skipped.", msg_id)
             return response.json({"status": "duplicate"})
-        turn = self._process(request, guarded, name, sender_id, msg_id, message)
-        task = asyncio.ensure_future(self._once(msg_id, turn))
-        self._tasks.add(task)
-        task.add_done_callback(self._forget)
-        done, _ = await asyncio.wait({task}, timeout=self.ack_seconds)
-        if done and task.exception() is not None:
-            return response.text("internal error", status=500)  # nothing kept: Zalo redelivers
         return response.json({"status": "ok"})
 
-    def _forget(self, task: "asyncio.Task[Any]") -> None:
-        """A finished turn: dropped from the running ones (its failure was logged by _once)."""
-        self._tasks.discard(task)
-        if not task.cancelled():
-            task.exception()
+    async def _answer(
+        self, app: Sanic, guarded: Callable[[UserMessage], Awaitable[None]], entry: QueueEntry, attempt: int
+    ) -> None:
+        """A queued event's turn, run once, and its replies sent (webhook_turns.answer_once)."""
+        agent = app.ctx.agent
+        name = str(entry.event.get("event_name") or "")
+        message = entry.event.get("message") if isinstance(entry.event.get("message"), dict) else {}
 
-    async def _once(self, msg_id: Text, turn: Awaitable[None]) -> None:
-        """Run the turn of message `msg_id`; marked done, or abandoned when it fails."""
-        try:
-            await turn
-        except BaseException:
-            logger.exception("Zalo message %s failed.", msg_id)
-            await self.marks.abandon(msg_id)
-            raise
-        await self.marks.done(msg_id)
+        async def run_turn(collector: TurnCollector) -> None:
+            await self._process(agent, guarded, name, entry.sender_id, entry.dedupe_id, message, collector)
+
+        async def load_events() -> List[Any]:
+            tracker = await agent.tracker_store.retrieve(entry.sender_id)
+            return list(tracker.events) if tracker else []
+
+        output = ZaloOutput(self.client, self.marks, self.clock, in_turn=True)
+        await answer_once(self.turns, entry, attempt, run_turn, load_events, output, self.name())
 
     async def _process(
         self,
-        request: Request,
+        agent: Any,
         guarded: Callable[[UserMessage], Awaitable[None]],
         name: Text,
         sender_id: Text,
         msg_id: Text,
         message: Dict[Text, Any],
+        output: OutputChannel,
     ) -> None:
         """A text becomes a Rasa message; anything else a transcript line with a polite answer."""
         text = str(message.get("text") or "").strip()
-        output = ZaloOutput(self.client, self.marks, self.clock, in_turn=True)
         if name != "user_send_text":
             attachments = attachments_of(name, message)
             await record_without_nlu(
-                request,
+                agent,
                 attachment_marker(attachments, text),
                 output,
                 sender_id,
@@ -477,7 +479,7 @@ class ZaloChannel(InputChannel):
             logger.info("Zalo text message %s without text ignored.", msg_id)
             return
         if CHOICE.match(text):  # "2": the second numbered option of the bot's last message
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender_id)
+            tracker = await agent.tracker_store.retrieve(sender_id)
             text = chosen_payload(text, tracker.events if tracker else []) or text
         user_message = UserMessage(text, output, sender_id, input_channel=self.name(), message_id=msg_id)
         await vouch(user_message)  # a typed `/intent{…}` counts only when the bot offered it
