@@ -1,5 +1,5 @@
-"""Command line: `python -m bot run` starts the whole local system (the studio's report is
-`python -m studio.report`)."""
+"""Command line: `python -m bot run` starts the whole local system; `python -m bot webhooks [--retry]`
+shows (and queues again) the webhook dead letters (the studio's report is `python -m studio.report`)."""
 
 from __future__ import annotations
 
@@ -87,14 +87,56 @@ def run() -> int:
     return 0
 
 
+def webhooks(retry: bool) -> int:
+    """Show the Messenger/Zalo webhook queues and their dead letters (sender ids masked); with `retry`,
+    queue the dead letters again (after the fault, e.g. a wrong page token, was fixed)."""
+    import asyncio
+
+    from bot.channels.webhook_queue import WebhookQueue
+    from common.privacy import mask_digits
+    from common.webhook_keys import WEBHOOK_CHANNELS
+
+    settings = Settings.from_env()
+    url = settings.redis_url or f"redis://127.0.0.1:{settings.embedded_redis_port}/0"
+
+    async def report() -> None:
+        for channel in WEBHOOK_CHANNELS:
+            queue = WebhookQueue(url, channel, "")
+            try:
+                waiting = await queue.redis.xlen(queue.stream)
+                letters = await queue.dead_letters(limit=1000)
+                print(f"{channel}: {waiting} waiting, {len(letters)} dead letters")
+                for letter in letters[:20]:
+                    failed = time.strftime("%Y-%m-%d %H:%M", time.localtime(letter.get("failed_at") or 0))
+                    sender = mask_digits(str(letter.get("sender_id") or "")) or "?"
+                    print(f"  {failed}  {sender}  {letter.get('message_id')}  {letter.get('error')}")
+                if retry and letters:
+                    print(f"  queued again: {await queue.retry_dead_letters()}")
+            finally:
+                await queue.stop()
+
+    from redis.exceptions import RedisError
+
+    try:
+        asyncio.run(report())
+    except (OSError, RedisError) as error:
+        print(f"Redis at {url} is not reachable ({error}); is SenMart running?", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv=None) -> int:
     """Entry point of `python -m bot`."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start Redis, action server, Rasa server and the staff service")
+    queues = sub.add_parser("webhooks", help="Messenger/Zalo webhook queues and their dead letters")
+    queues.add_argument("--retry", action="store_true", help="queue the dead letters again")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run()
+    if args.command == "webhooks":
+        return webhooks(args.retry)
     return 2
 
 

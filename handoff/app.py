@@ -125,7 +125,8 @@ def register(app: Sanic) -> None:
     @app.get("/metrics")
     async def prometheus(request: Request) -> HTTPResponse:
         """Prometheus text exposition."""
-        text = metrics.render(await the_store().snapshot())
+        store = the_store()
+        text = metrics.render(await store.snapshot(), await metrics.webhook_queue_figures(store.redis))
         return response.text(text, content_type=metrics.CONTENT_TYPE)
 
     # -- internal API (action server) ---------------------------------------------------------------

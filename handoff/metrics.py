@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Mapping, Text, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Text, Tuple
 
+from common.webhook_keys import WEBHOOK_CHANNELS, dead_letter_key, stream_key
 from handoff.ticket_store import StoreSnapshot
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -36,8 +37,20 @@ def family(name: Text, kind: Text, help_text: Text, samples: Iterable[Sample]) -
     return lines
 
 
-def render(snap: StoreSnapshot) -> Text:
-    """All handoff metrics as Prometheus text."""
+async def webhook_queue_figures(redis: Any) -> Dict[Text, Tuple[int, int]]:
+    """Per webhook channel: events waiting for their turn or reply, and dead letters kept."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for channel in WEBHOOK_CHANNELS:
+            pipe.xlen(stream_key(channel))
+            pipe.llen(dead_letter_key(channel))
+        values = await pipe.execute()
+    return {
+        channel: (int(values[2 * i]), int(values[2 * i + 1])) for i, channel in enumerate(WEBHOOK_CHANNELS)
+    }
+
+
+def render(snap: StoreSnapshot, webhooks: Optional[Mapping[Text, Tuple[int, int]]] = None) -> Text:
+    """All handoff metrics (and the webhook queues') as Prometheus text."""
     lines: List[Text] = []
     lines += family(
         "handoff_queue_length",
@@ -116,6 +129,19 @@ def render(snap: StoreSnapshot) -> Text:
             ("handoff_http_requests_total", {"route": route, "method": method, "status": status}, count)
             for (method, route, status), count in sorted(snap.http_requests.items())
         ],
+    )
+    webhooks = webhooks or {}
+    lines += family(
+        "senmart_webhook_queue_events",
+        "gauge",
+        "Messenger/Zalo events acknowledged and not yet answered (turn or reply pending, or retrying).",
+        [("senmart_webhook_queue_events", {"channel": c}, pending) for c, (pending, _) in webhooks.items()],
+    )
+    lines += family(
+        "senmart_webhook_dead_letters",
+        "gauge",
+        "Messenger/Zalo events whose turn or reply kept failing (newest 1000 kept; python -m bot webhooks).",
+        [("senmart_webhook_dead_letters", {"channel": c}, dead) for c, (_, dead) in webhooks.items()],
     )
     return "\n".join(lines) + "\n"
 

@@ -97,6 +97,25 @@ return 1
 """
 
 
+# the oldest dead letter back into the stream, counted as attempted once (KEYS[4]: the key prefix)
+REQUEUE = """
+local function text(v)
+  if type(v) == 'string' then return v elseif type(v) == 'number' then return tostring(v) end
+  return ''
+end
+local item = redis.call('RPOP', KEYS[1])
+if not item then return false end
+local ok, letter = pcall(cjson.decode, item)
+if not ok or type(letter) ~= 'table' then letter = {} end
+local sender = text(letter['sender_id'])
+local id = redis.call('XADD', KEYS[2], '*', 'sender', sender, 'dedupe', text(letter['message_id']),
+  'event', text(letter['event']), 'received', text(letter['received_at']))
+redis.call('RPUSH', KEYS[4] .. ':order:' .. sender, id)
+redis.call('HSET', KEYS[3], id, 1)
+return id
+"""
+
+
 @dataclass(frozen=True)
 class QueueEntry:
     """One queued event: stream id, the customer, the platform's message id, the event as received."""
@@ -470,9 +489,17 @@ class WebhookQueue:
 
     async def dead_letters(self, limit: int = 100) -> List[Dict[Text, Any]]:
         """The newest dead letters."""
-        return [
-            json.loads(item) for item in await self.redis.lrange(dead_letter_key(self.channel), 0, limit - 1)
-        ]
+        items = await self.redis.lrange(dead_letter_key(self.channel), 0, limit - 1)
+        return [json.loads(item) for item in items]
+
+    async def retry_dead_letters(self) -> int:
+        """Queue every dead letter again, oldest first (after the fault was fixed); how many. Each counts
+        as a later attempt, so a turn that ran is not run again: its stored answer is sent."""
+        count = 0
+        keys = (dead_letter_key(self.channel), self.stream, self._attempts_key, self.prefix)
+        while await self.redis.eval(REQUEUE, len(keys), *keys):
+            count += 1
+        return count
 
     def _log_error(self, doing: Text) -> None:
         """Redis trouble, logged at most every 10 s (the loop keeps trying)."""

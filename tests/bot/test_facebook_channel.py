@@ -22,6 +22,7 @@ from bot.channels.facebook import (
     short_title,
     split_text,
 )
+from bot.channels.webhook_turns import TurnCollector
 from bot.channels.webhooks import ATTACHMENT_REPLY, STICKER_REPLY
 
 IMAGE = {"type": "image", "payload": {"url": "https://scontent.xx.fbcdn.net/a.jpg"}}
@@ -136,7 +137,8 @@ def test_get_started_postback_reaches_rasa_as_get_started():
         received.append(message)
 
     event = {"sender": {"id": "psid-1"}, "postback": {"title": "Bắt đầu", "payload": "GET_STARTED"}}
-    asyncio.run(channel._process(None, on_new_message, event, "postback", "psid-1", "psid-1:1700"))
+    collector = TurnCollector("facebook")
+    asyncio.run(channel._process(None, on_new_message, event, "psid-1", "psid-1:1700", collector))
     assert [(m.text, m.sender_id, m.input_channel) for m in received] == [
         ("/get_started", "psid-1", "facebook")
     ]

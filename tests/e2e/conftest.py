@@ -3,14 +3,17 @@ with a Graph API stand-in that receives what the Messenger channel sends and a Z
 the Zalo channel."""
 
 import pytest
+import redis
 import requests
 
 from bot.services import System, free_port
 from bot.settings import PROJECT_ROOT, Settings
+from common.webhook_keys import stream_key
 from studio.settings import copy_content
 from testkit.graph_stand_in import GraphStandIn
 from testkit.zalo_stand_in import ZaloStandIn
 from tests.browser import headless_chromium
+from tests.polling import wait_for
 
 MODEL = PROJECT_ROOT / "models" / "senmart.tar.gz"
 FB_VERIFY_TOKEN = "senmart-verify-e2e"
@@ -73,6 +76,10 @@ def system(tmp_path_factory, graph, zalo):
             "STUDIO_TOKENS": f"content:{STUDIO_TOKEN}",
             "PROMOTIONS_FILE": str(content / "data" / "promotions.yml"),
             "CUSTOMER_IDENTITY_SECRET": CUSTOMER_IDENTITY_SECRET,
+            # webhook queue: a dead process's events are taken over after 3 s; 3 attempts 0.5 s apart
+            "WEBHOOK_RECLAIM_SECONDS": "3",
+            "WEBHOOK_ATTEMPTS": "3",
+            "WEBHOOK_BACKOFF_SECONDS": "0.5",
         },
     )
     with System(settings) as running:
@@ -102,3 +109,12 @@ def api(system, method, path, **kwargs):
     """A call of the staff service's agent API as the admin agent."""
     headers = {"Authorization": f"Bearer {system.admin_token}"}
     return requests.request(method, system.handoff_url + path, headers=headers, timeout=30, **kwargs)
+
+
+def settled(system, channel):
+    """Wait until the channel's webhook queue has answered (or dead-lettered) every event it took."""
+    client = redis.Redis(host=system.redis.host, port=system.redis.port)
+    try:
+        wait_for(lambda: client.xlen(stream_key(channel)) == 0, timeout=60)
+    finally:
+        client.close()

@@ -15,9 +15,11 @@ import redis
 import requests
 
 from bot.channels.webhooks import ATTACHMENT_REPLY, STICKER_REPLY
+from common.webhook_keys import dead_letter_key
+from handoff.metrics import parse_samples
 from tests.polling import wait_for
 
-from .conftest import FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN, FB_VERIFY_TOKEN, api, tracker
+from .conftest import FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN, FB_VERIFY_TOKEN, api, settled, tracker
 
 WEBHOOK = "/webhooks/facebook/webhook"
 PAGE_ID = "104857612345678"
@@ -61,15 +63,19 @@ def sign(body, secret=FB_APP_SECRET):
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def post(system, body, signature="valid"):
-    """POST raw bytes (or a dict as compact JSON) to the webhook, signed unless told otherwise."""
+def post(system, body, signature="valid", settle=True):
+    """POST raw bytes (or a dict as compact JSON) to the webhook, signed unless told otherwise; with
+    `settle`, return once the webhook queue has answered what it took."""
     raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json"}
     if signature == "valid":
         headers["X-Hub-Signature-256"] = sign(raw)
     elif signature is not None:
         headers["X-Hub-Signature-256"] = signature
-    return requests.post(system.rasa_url + WEBHOOK, data=raw, headers=headers, timeout=60)
+    response = requests.post(system.rasa_url + WEBHOOK, data=raw, headers=headers, timeout=60)
+    if settle:
+        settled(system, "facebook")
+    return response
 
 
 def sent_to(graph, psid):
@@ -378,6 +384,54 @@ def test_redis_not_answering_is_503_and_nothing_processed(system, graph):
     # the server keeps working
     assert post(system, delivery([text_event(psid, "phí ship bao nhiêu")])).status_code == 200
     assert "25.000đ" in replies(graph, psid)[0]
+
+
+# -- acknowledge, then process ---------------------------------------------------------------------------
+
+
+def webhook_metrics(system):
+    text = requests.get(system.handoff_url + "/metrics", timeout=10).text
+    return {
+        key: value
+        for key, value in parse_samples(text).items()
+        if key.startswith(("senmart_webhook_queue_events", "senmart_webhook_dead_letters"))
+    }
+
+
+def test_send_api_down_is_acknowledged_at_once_and_the_reply_goes_out_once_it_is_back(system, graph):
+    """Graph answers 500 six times: the webhook's 200 does not wait; the queue's first attempt gives up
+    after the client's 4 tries, the second sends the reply once."""
+    psid = new_psid()
+    graph.fail_next(*[500] * 6)
+    started = time.monotonic()
+    response = post(system, delivery([text_event(psid, "phí ship bao nhiêu")]), settle=False)
+    acknowledged = time.monotonic() - started
+    assert response.status_code == 200 and response.text == "EVENT_RECEIVED"
+    assert acknowledged < 1.0, f"acknowledged after {acknowledged:.2f}s"
+    settled(system, "facebook")
+    assert [s.status for s in sent_to(graph, psid)] == [500] * 6 + [200]
+    [reply] = replies(graph, psid)
+    assert "25.000đ" in reply
+    assert [e["text"] for e in user_events(system, psid)] == ["phí ship bao nhiêu"]
+
+
+def test_a_reply_that_keeps_failing_is_dead_lettered_and_counted_in_metrics(system, graph):
+    before = webhook_metrics(system)
+    dead = 'senmart_webhook_dead_letters{channel="facebook"}'
+    psid = new_psid()
+    graph.fail_next(*[500] * 12)  # 3 attempts of the queue x 4 tries of the client
+    assert post(system, delivery([text_event(psid, "phí ship bao nhiêu")])).status_code == 200
+    after = webhook_metrics(system)
+    assert after[dead] == before[dead] + 1
+    assert after['senmart_webhook_queue_events{channel="facebook"}'] == 0
+    assert [s.status for s in sent_to(graph, psid)] == [500] * 12
+    # the customer's message stays in the conversation
+    assert [e["text"] for e in user_events(system, psid)] == ["phí ship bao nhiêu"]
+    store = redis.Redis(host=system.redis.host, port=system.redis.port, decode_responses=True)
+    letter = json.loads(store.lindex(dead_letter_key("facebook"), 0))
+    store.close()
+    assert letter["sender_id"] == psid and letter["attempts"] == 3
+    assert letter["error"].startswith("MessengerSendError")
 
 
 # -- handoff on Messenger --------------------------------------------------------------------------------

@@ -17,9 +17,12 @@ import redis
 import requests
 
 from benchmarks.channels_bench import website_sessions
+from common.webhook_keys import queue_prefix
 from tests.polling import wait_for
 
+from .conftest import settled
 from .test_chat_browser import open_chat, say, session_id, wait_for_bubble
+from .test_messenger import delivery, new_psid, post, replies, text_event, user_events
 
 BURST = [f"câu {i}: phí ship bao nhiêu vậy" for i in range(10)]
 PROMO_QUESTION = "Đơn hàng của bạn trị giá bao nhiêu ạ? (tổng tiền hàng, chưa gồm phí giao)"
@@ -114,6 +117,34 @@ def action_server_frozen(system):
         yield thaw
     finally:
         thaw()
+
+
+def test_kill_9_of_the_process_answering_a_messenger_message(system, graph, action_server_frozen):
+    """A Messenger message is acknowledged, then the process running its turn dies: the other process
+    takes the event over (after WEBHOOK_RECLAIM_SECONDS and the conversation lock's TTL) and the customer
+    gets the answer once; the conversation holds the message once. The killed process is started again."""
+    store = redis.Redis.from_url(system.redis.url, decode_responses=True)
+    psid = new_psid()
+    body = delivery([text_event(psid, "Cho tôi hỏi mã GIAM50K")])
+    assert post(system, body, settle=False).status_code == 200
+    # the turn runs action_check_promotion: with the action server frozen, it hangs in its process
+    holder = wait_for(lambda: store.get(f"{queue_prefix('facebook')}:lease:{psid}"), timeout=30)
+    pid = int(holder.rsplit("-", 1)[1])
+    assert pid in workers(system)
+    os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    action_server_frozen()
+    settled(system, "facebook")
+    waited = time.monotonic() - killed_at
+    texts = replies(graph, psid)
+    assert texts and texts[-1].endswith(PROMO_QUESTION), texts
+    assert len(texts) == len(set(texts)), texts  # nothing sent twice
+    assert [e["text"] for e in user_events(system, psid)] == ["Cho tôi hỏi mã GIAM50K"]
+    assert waited <= 3 + system.settings.lock_ttl_seconds + 15, f"answered {waited:.1f}s after the kill"
+    assert post(system, delivery([text_event(psid, "đơn 600k thì sao")])).status_code == 200
+    assert replies(graph, psid)[-1].startswith("Đơn 600.000đ dùng được mã GIAM50K")
+    system.start_rasa_processes()  # the next test kills a process again
+    assert len(workers(system)) == system.settings.rasa_workers
 
 
 def test_kill_9_of_the_worker_holding_a_customers_lock(system, driver, action_server_frozen):

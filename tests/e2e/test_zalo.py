@@ -15,7 +15,7 @@ from bot.channels.webhooks import ATTACHMENT_REPLY
 from bot.channels.zalo import LAST_KEY, WINDOW_SECONDS
 from tests.polling import wait_for
 
-from .conftest import ZALO_OA_SECRET_KEY, api, tracker
+from .conftest import ZALO_OA_SECRET_KEY, api, settled, tracker
 
 WEBHOOK = "/webhooks/zalo/webhook"
 OA_ID = "579745863508352884"
@@ -39,14 +39,18 @@ def event(zalo, user, name, message):
     }
 
 
-def post(system, zalo, body):
+def post(system, zalo, body, settle=True):
+    """POST a signed event; with `settle`, return once the webhook queue has answered what it took."""
     raw = json.dumps(body, ensure_ascii=False).encode()
     material = zalo.app_id.encode() + raw + body["timestamp"].encode() + ZALO_OA_SECRET_KEY.encode()
     headers = {
         "Content-Type": "application/json",
         "X-ZEvent-Signature": "mac=" + hashlib.sha256(material).hexdigest(),
     }
-    return requests.post(system.rasa_url + WEBHOOK, data=raw, headers=headers, timeout=30)
+    response = requests.post(system.rasa_url + WEBHOOK, data=raw, headers=headers, timeout=30)
+    if settle:
+        settled(system, "zalo")
+    return response
 
 
 def say(system, zalo, user, text):

@@ -5,6 +5,7 @@ import json
 import time
 
 from common.tracker_keys import conversation_keys
+from common.webhook_keys import dead_letter_key
 from tests.polling import wait_for
 
 from .conftest import ADMIN_TOKEN
@@ -28,6 +29,9 @@ def test_deleting_a_customer_removes_tracker_stream_tickets_inbox_and_profile(ap
     seed_conversation(redis, "victim", "tôi bị trừ tiền hai lần")
     seed_conversation(redis, "other", "phí ship bao nhiêu")
     redis.xadd(STREAM, {"data": "not json"})
+    for sender in ("victim", "other"):  # a Messenger event whose reply kept failing
+        letter = {"sender_id": sender, "event": json.dumps({"message": {"text": "tôi bị trừ tiền hai lần"}})}
+        redis.lpush(dead_letter_key("facebook"), json.dumps(letter, ensure_ascii=False))
     transcript = [{"role": "customer", "text": "đơn của tôi bị trừ tiền hai lần", "timestamp": 1.0}]
     ticket_id = api.handoff("victim", reason="money_complaint", transcript=transcript).json()["ticket_id"]
     wait_for(lambda: redis.keys("senmart:studio:inbox:item:*"))  # the opening message fed the inbox (event)
@@ -39,6 +43,10 @@ def test_deleting_a_customer_removes_tracker_stream_tickets_inbox_and_profile(ap
     # 3 Rasa events and the ticket-opened event (it holds the opening messages)
     assert (report["tracker_keys"], report["stream_entries"]) == (3, 4)
     assert report["inbox_items"] >= 1
+    assert report["webhook_dead_letters"] == 1
+    [kept] = redis.lrange(dead_letter_key("facebook"), 0, -1)
+    assert json.loads(kept)["sender_id"] == "other"
+    redis.delete(dead_letter_key("facebook"))  # the check below looks for the victim's words anywhere
 
     assert not any(redis.exists(k) for k in conversation_keys("senmart", "victim"))
     assert all(redis.exists(k) for k in conversation_keys("senmart", "other"))

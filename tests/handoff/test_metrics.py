@@ -48,9 +48,11 @@ def test_render_snapshot():
         breached_open={"first_response": 2, "resolution": 1},
         http_requests={("GET", "/api/tickets", "200"): 7, ("POST", '/odd"route', "404"): 1},
     )
-    text = render(snap)
+    text = render(snap, {"facebook": (2, 1), "zalo": (0, 5)})
     check_exposition(text)
     values = parse_samples(text)
+    assert values['senmart_webhook_queue_events{channel="facebook"}'] == 2
+    assert values['senmart_webhook_dead_letters{channel="zalo"}'] == 5
     assert values["handoff_queue_length"] == 3
     assert values["handoff_oldest_waiting_seconds"] == 120.5
     assert values['handoff_tickets{status="closed"}'] == 4

@@ -48,6 +48,7 @@ const state = {
   inflight: [], // emitted, no bot answer seen yet: re-sent after a reconnect if the tracker lacks them
   handoff: null, // {ticket, position, wait, agent}
   typingTimer: null,
+  historyGeneration: 0, // the latest history restore; an older one's late answer is ignored
   customer: signedInCustomer(window.location.hash), // {id, hash} when the shop's site signed the customer in
 };
 
@@ -281,15 +282,28 @@ function requeueLost(messages) {
   state.outbox.unshift(...lost);
 }
 
-async function restoreHistory(afterReconnect) {
+const HISTORY_RETRIES = 6; // 1 + 2 + 4 + 8 + 10 + 10 s: the server may be between two processes
+
+// A failed fetch is tried again (a reconnect that lands while every Rasa process is restarting gets a
+// 502): until the history is read, messages in flight cannot be checked and re-sent, so they would be lost.
+async function restoreHistory(afterReconnect, attempt = 0) {
+  if (attempt === 0) state.historyGeneration += 1;
+  const generation = state.historyGeneration;
   try {
     const messages = await fetchHistory();
+    if (generation !== state.historyGeneration) return; // a newer reconnect restores it
     if (afterReconnect) requeueLost(messages);
     clearConversation();
     renderHistory(messages);
     showNotice("");
+    flush();
   } catch (problem) {
+    if (generation !== state.historyGeneration) return;
     showNotice(problem && problem.userMessage ? problem.userMessage : TEXT.historyFailed);
+    if (attempt < HISTORY_RETRIES) {
+      const wait = Math.min(1000 * 2 ** attempt, 10000);
+      setTimeout(() => restoreHistory(afterReconnect, attempt + 1), wait);
+    }
   }
 }
 
