@@ -161,12 +161,21 @@ def handoff_measure(model: Path) -> Dict[str, object]:
 
 
 def channels_measure(model: Path) -> Dict[str, object]:
-    """Messenger webhook → Send API latency and 100 website sessions, on the running system."""
-    from benchmarks.channels_bench import messenger_latency, website_sessions
+    """Messenger and Zalo webhook → reply latency, acknowledgements under 50 concurrent senders per channel,
+    polling and WebSocket socket.io clients, and 100 website sessions, on the running system."""
+    from benchmarks.channels_bench import (
+        messenger_latency,
+        webhook_acks,
+        website_sessions,
+        zalo_latency,
+    )
     from testkit.graph_stand_in import GraphStandIn
+    from testkit.zalo_stand_in import ZaloStandIn
 
     secret = uuid.uuid4().hex
+    oa_secret_key = uuid.uuid4().hex
     graph = GraphStandIn().start()
+    zalo = ZaloStandIn().start()
     settings = Settings(
         rasa_port=free_port(),
         action_port=free_port(),
@@ -180,6 +189,13 @@ def channels_measure(model: Path) -> Dict[str, object]:
             "FB_VERIFY_TOKEN": uuid.uuid4().hex,
             "FB_PAGE_ACCESS_TOKEN": "bench-page-token",
             "FB_GRAPH_URL": graph.url,
+            "ZALO_APP_ID": zalo.app_id,
+            "ZALO_APP_SECRET": zalo.app_secret,
+            "ZALO_OA_SECRET_KEY": oa_secret_key,
+            "ZALO_ACCESS_TOKEN": zalo.access_token,
+            "ZALO_REFRESH_TOKEN": zalo.refresh_token,
+            "ZALO_API_URL": zalo.url,
+            "ZALO_OAUTH_URL": zalo.url,
         },
     )
 
@@ -203,11 +219,18 @@ def channels_measure(model: Path) -> Dict[str, object]:
             return {
                 "rasa_workers": settings.rasa_workers,
                 "messenger_ms": messenger_latency(system, graph, secret),
+                "zalo_ms": zalo_latency(system, zalo, oa_secret_key),
+                "webhook_acks": webhook_acks(system, graph, zalo, secret, oa_secret_key),
+                "transports": {
+                    transport: website_sessions(system, clients=20, seconds=20.0, transport=transport)
+                    for transport in ("websocket", "polling")
+                },
                 "web": with_cpu(system),
                 "web_jitter": with_cpu(system, jitter=True),
             }
     finally:
         graph.stop()
+        zalo.stop()
 
 
 def machine() -> str:
@@ -483,7 +506,63 @@ each customer asking again {web['think_seconds']:.0f} s after each answer: {web[
 {web['answered']} answered, {web['in_tracker']} in the trackers, {verdict}
 ({web['answered_per_s']:.1f} answers/s on {c.get('rasa_workers', 1)} Rasa worker(s): the latency is mostly
 queueing behind the two cores).
-{render_web_jitter(c)}"""
+{render_webhooks(c)}{render_transports(c)}{render_web_jitter(c)}"""
+
+
+def render_webhooks(c: Dict) -> str:
+    """Zalo webhook → reply, and the acknowledgement times of both webhooks under concurrent senders."""
+    z, acks = c.get("zalo_ms"), c.get("webhook_acks")
+    if not z or not acks:
+        return ""
+    rows = "\n".join(
+        f"| {name.capitalize()} | {a['senders']} × {a['messages'] // a['senders']} "
+        f"| {a['ack_ms']['p50']:.0f} ms | {a['ack_ms']['p95']:.0f} ms | {a['ack_ms']['max']:.0f} ms "
+        f"| {a['all_answered_in_s']:.1f} s | {a['messages_in_trackers']} of {a['messages']} "
+        f"| {a['replies']} of {a['bot_messages_in_trackers']} |"
+        for name, a in acks.items()
+    )
+    met = all(a["ack_ms"]["p95"] < 100 for a in acks.values())
+    whole = all(
+        a["messages_in_trackers"] == a["messages"] and a["replies"] == a["bot_messages_in_trackers"]
+        for a in acks.values()
+    )
+    return f"""
+Zalo: a signed `user_send_text` event (`X-ZEvent-Signature`) until the OA API stand-in records the reply:
+p50 {z['p50']:.0f} ms, p95 {z['p95']:.0f} ms, max {z['max']:.0f} ms (one customer at a time; the webhook
+answers at once and the queue's consumer runs the turn).
+
+Acknowledge, then process: concurrent senders on each webhook, each posting its next message as soon as
+the previous one is acknowledged; the acknowledgement (verify, de-duplicate, append to the Redis stream)
+against the whole backlog answered by the consumers (messages in the trackers: each once; replies sent
+against the bot messages the trackers hold):
+
+| Channel | senders × messages | ack p50 | ack p95 | ack max | all answered after | in trackers | replies |
+|---|---|---|---|---|---|---|---|
+{rows}
+
+Target (ack p95 < 100 ms under load): {"met" if met else "**not met**"}; every message once and every
+reply sent once: {"yes" if whole else "**no**"}.
+"""
+
+
+def render_transports(c: Dict) -> str:
+    """socket.io clients that stay on WebSocket against clients that stay on long-polling."""
+    t = c.get("transports")
+    if not t:
+        return ""
+    rows = "\n".join(
+        f"| {name} | {r['clients']} | {r['sent']} | {r['answered']} | {r['lost']} "
+        f"| {r['answered_per_s']:.1f} | {r['latency_ms']['p50']:.0f} ms | {r['latency_ms']['p95']:.0f} ms |"
+        for name, r in t.items()
+    )
+    return f"""
+socket.io transports on {c.get('rasa_workers', 1)} Rasa processes behind nginx (sticky by the session id's
+process tag), python-socketio clients that use only one transport, 20 s, 1 s between answer and question:
+
+| Transport | clients | sent | answered | lost | answers/s | p50 | p95 |
+|---|---|---|---|---|---|---|---|
+{rows}
+"""
 
 
 def render_web_jitter(c: Dict) -> str:

@@ -108,6 +108,25 @@ async def test_one_senders_events_are_handled_in_order_one_at_a_time_across_cons
     assert [n for sender, n in log if sender == "bao"] == list(range(6))
 
 
+async def test_a_customers_burst_does_not_hold_up_another_customer(queues):
+    """One running slot: a customer's ten messages in a row wait for each other, not the next customer."""
+    log = []
+
+    async def handler(entry, attempt):
+        log.append(entry.sender_id)
+        await asyncio.sleep(0.05)
+
+    queue = queues(
+        settings=QueueSettings(reclaim_seconds=1.0, attempts=3, backoff_seconds=0.05, concurrency=1)
+    )
+    for n in range(10):
+        await queue.enqueue("alice", f"a{n}", {"n": n})
+    await queue.enqueue("bao", "b0", {"n": 0})
+    queue.start(handler)
+    await wait_until(lambda: len(log) == 11)
+    assert log.index("bao") <= 2, log
+
+
 async def test_a_failing_event_is_retried_with_back_off_then_dead_lettered(queues, redis_client):
     queue = queues()
     attempts = []
