@@ -440,12 +440,8 @@ class MessengerChannel(InputChannel):
         async def run_turn(collector: TurnCollector) -> None:
             await self._process(agent, guarded, entry.event, entry.sender_id, entry.dedupe_id, collector)
 
-        async def load_events() -> List[Any]:
-            tracker = await agent.tracker_store.retrieve(entry.sender_id)
-            return list(tracker.events) if tracker else []
-
         output = MessengerOutput(self.client, self.store)
-        await answer_once(self.turns, entry, attempt, run_turn, load_events, output, self.name())
+        await answer_once(self.turns, entry, attempt, run_turn, agent.tracker_store, output, self.name())
 
     async def _process(
         self,

@@ -127,16 +127,20 @@ async def answer_once(
     entry: QueueEntry,
     attempt: int,
     run_turn: Callable[[TurnCollector], Awaitable[None]],
-    load_events: Callable[[], Awaitable[Iterable[Any]]],
+    tracker_store: Any,
     output: AgentReplyOutput,
     channel_name: Text,
 ) -> None:
     """Run the event's turn unless it ran already, then send what of its replies was not sent yet through
-    `output` (an AgentReplyOutput in strict mode: a failure that may succeed later is raised)."""
+    `output` (an AgentReplyOutput in strict mode: a failure that may succeed later is raised); the
+    conversation is read from Rasa's `tracker_store` when a later attempt finds no stored turn."""
     messages = await book.replies(entry.id) if attempt > 1 else None
     if messages is None:
         # a first attempt cannot have run the turn; a later one looks in the tracker first
-        recorded = replies_in_tracker(await load_events(), entry.dedupe_id) if attempt > 1 else None
+        recorded = None
+        if attempt > 1:
+            tracker = await tracker_store.retrieve(entry.sender_id)
+            recorded = replies_in_tracker(tracker.events if tracker else [], entry.dedupe_id)
         if recorded is None:
             collector = TurnCollector(channel_name)
             await run_turn(collector)

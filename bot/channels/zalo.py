@@ -443,12 +443,8 @@ class ZaloChannel(InputChannel):
         async def run_turn(collector: TurnCollector) -> None:
             await self._process(agent, guarded, name, entry.sender_id, entry.dedupe_id, message, collector)
 
-        async def load_events() -> List[Any]:
-            tracker = await agent.tracker_store.retrieve(entry.sender_id)
-            return list(tracker.events) if tracker else []
-
         output = ZaloOutput(self.client, self.marks, self.clock, in_turn=True)
-        await answer_once(self.turns, entry, attempt, run_turn, load_events, output, self.name())
+        await answer_once(self.turns, entry, attempt, run_turn, agent.tracker_store, output, self.name())
 
     async def _process(
         self,

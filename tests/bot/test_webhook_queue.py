@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import time
+from types import SimpleNamespace
 
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
@@ -257,8 +258,11 @@ async def test_a_retry_runs_the_turn_once_and_sends_only_what_is_left(redis_url,
         for text in ("một", "hai", "ba"):
             await collector.send_text_message("u1", text)
 
-    async def no_tracker():
-        raise AssertionError("a stored turn needs no tracker")
+    class NoTracker:
+        async def retrieve(self, sender_id):
+            raise AssertionError("a stored turn needs no tracker")
+
+    no_tracker = NoTracker()
 
     with pytest.raises(MessengerSendError):
         await answer_once(
@@ -289,10 +293,12 @@ async def test_a_turn_that_ran_before_a_crash_is_not_run_again(redis_url, queues
     async def run_turn(collector):
         raise AssertionError("the turn ran already")
 
-    async def load_events():
-        return events
+    class Store:
+        async def retrieve(self, sender_id):
+            assert sender_id == "u1"
+            return SimpleNamespace(events=events)
 
-    await answer_once(book, entry(), 2, run_turn, load_events, RecordingOutput(delivered), "zalo")
+    await answer_once(book, entry(), 2, run_turn, Store(), RecordingOutput(delivered), "zalo")
     assert delivered == ["Phí giao hàng tiêu chuẩn là 25.000đ.", "Bạn cần hỗ trợ gì thêm không?"]
     assert replies_in_tracker(events, "mid-404") is None
     assert replies_in_tracker(events, "mid-2")[0]["text"] == "Không có gì ạ."
