@@ -179,6 +179,7 @@ class WebhookQueue:
         self._loop: Optional["asyncio.Task[None]"] = None
         self._working: Dict[Text, "asyncio.Task[None]"] = {}
         self._handler: Optional[Handler] = None
+        self._wakers: Dict[Text, asyncio.Event] = {}  # senders whose next event waits in this process
         self._slots = asyncio.Semaphore(self.settings.concurrency)
         self._last_error_log = 0.0
         self._stopping = False
@@ -380,7 +381,7 @@ class WebhookQueue:
     async def _wait_turn(self, entry_id: Text, sender_id: Text) -> bool:
         """Wait until the event is its sender's oldest and this consumer holds the sender's lease;
         False when the event was handled already (by a consumer that had claimed it)."""
-        pause = 0.02
+        pause = 0.05
         while True:
             state = await self.redis.eval(
                 GATE,
@@ -397,8 +398,12 @@ class WebhookQueue:
             if state == "gone":
                 await self.redis.xack(self.stream, GROUP, entry_id)
                 return False
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.5)
+            # woken at once when this process finishes one of the sender's events; polled for the others
+            waker = self._wakers.setdefault(sender_id, asyncio.Event())
+            try:
+                await asyncio.wait_for(waker.wait(), pause)
+            except asyncio.TimeoutError:
+                pause = min(pause * 2, 0.5)
 
     async def _heartbeat(self, entry_id: Text, sender_id: Text) -> None:
         """Renew the sender's lease and the event's ownership while the event is handled."""
@@ -481,6 +486,14 @@ class WebhookQueue:
         )
 
     async def _finish(self, entry_id: Text, sender_id: Text, dead_letter: Text) -> None:
+        try:
+            await self._finish_in_redis(entry_id, sender_id, dead_letter)
+        finally:
+            waker = self._wakers.pop(sender_id, None)
+            if waker is not None:
+                waker.set()
+
+    async def _finish_in_redis(self, entry_id: Text, sender_id: Text, dead_letter: Text) -> None:
         await self.redis.eval(
             FINISH,
             6,
