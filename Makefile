@@ -26,18 +26,19 @@ TRAIN_INPUTS := config.yml domain.yml $(filter-out data/promotions.yml data/cann
 find_python = $(shell for c in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python "env PYENV_VERSION=3.10 python"; do \
 	if $$c -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help setup train run test test-fast lint validate unit web-test story-test browser-deps nginx-deps bench-deps bench abuse clean
+.PHONY: help setup train run test test-fast lint validate unit web-test story-test browser-deps nginx-deps bench-deps bench abuse deploy-smoke clean
 
 help:
 	@echo "make run    - set up, train if needed, start Redis + action server + Rasa (+ nginx) (Ctrl-C stops all)"
 	@echo "make test   - set up, train if needed, run every test"
 	@echo "make test-fast - lint and the tests without the slow, training and browser lanes"
 	@echo "make bench  - benchmarks into benchmarks/RESULTS.md"
+	@echo "make deploy-smoke - build and run deploy/ with podman (2 Rasa replicas), drive every channel through nginx"
 	@echo "make train | lint | validate | web-test | clean"
 
 setup: $(STAMP) $(WEB_BUILD)
 
-$(STAMP): requirements.txt constraints.txt
+$(STAMP): requirements.txt requirements-runtime.txt constraints.txt
 	@PYTHON="$(call find_python)"; \
 	if [ -z "$$PYTHON" ]; then \
 		echo "ERROR: Python 3.10 is required (Rasa 3.6 does not install on 3.11+)."; \
@@ -128,6 +129,13 @@ bench: $(MODEL) $(WEB_BUILD) bench-deps
 # hostile input and faults under ordinary load (also part of `make bench`); writes benchmarks/RESULTS.md
 abuse: $(MODEL) $(WEB_BUILD) bench-deps
 	$(PY) -m benchmarks.run --parts abuse
+
+# deploy/ built and run with podman + podman-compose (no Docker engine or registry needed; root; installs them
+# when missing), 2 Rasa replicas, the chat page (WebSocket and polling), Messenger, Zalo and REST driven through
+# nginx, every reply counted; takes the stack down at the end. Not part of `make test` (several minutes).
+# Needs models/senmart.tar.gz (make train) and the project's Python (SMOKE_PYTHON, default .venv/bin/python).
+deploy-smoke:
+	deploy/smoke/run.sh
 
 clean:
 	rm -rf models var/results .pytest_cache

@@ -8,6 +8,7 @@ import logging
 import time
 from asyncio import AbstractEventLoop
 from typing import Any, Dict, Optional, Text
+from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 from rasa.core.brokers.broker import EventBroker
@@ -22,6 +23,18 @@ logger = logging.getLogger(__name__)
 DEFAULT_STREAM = EVENT_STREAM
 DEFAULT_MAXLEN = 100_000
 TRIM_EVERY_SECONDS = 60.0
+# Rasa starts only once the stream answers; Redis may still be starting (containers start together, and
+# podman waits for no health check): keep trying this long before giving up (endpoints.yml `connect_seconds`)
+DEFAULT_CONNECT_SECONDS = 60.0
+
+
+def without_password(url: Text) -> Text:
+    """The Redis URL for a log line or an error: its password replaced by ***."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 class RedisStreamEventBroker(EventBroker):
@@ -63,13 +76,22 @@ class RedisStreamEventBroker(EventBroker):
             k: v for k, v in broker_config.kwargs.items() if k in ("stream", "maxlen", "retention_seconds")
         }
         broker = cls(broker_config.url, **kwargs)
-        try:
-            await broker._client.ping()
-        except (aioredis.RedisError, OSError) as error:
-            raise ConnectionException(
-                f"Cannot connect to Redis event stream at {broker_config.url}"
-            ) from error
-        return broker
+        connect_seconds = float(broker_config.kwargs.get("connect_seconds") or DEFAULT_CONNECT_SECONDS)
+        deadline = time.monotonic() + connect_seconds
+        while True:
+            try:
+                await broker._client.ping()
+                return broker
+            except (aioredis.RedisError, OSError) as error:
+                where = without_password(broker_config.url)
+                if time.monotonic() >= deadline:
+                    raise ConnectionException(
+                        f"Cannot connect to Redis event stream at {where} (tried for {connect_seconds:.0f} s)"
+                    ) from error
+                logger.warning(
+                    "Redis event stream at %s not answering yet (%s); retrying in 1 s", where, error
+                )
+                await asyncio.sleep(1.0)
 
     def publish(self, event: Dict[Text, Any]) -> None:
         """Queues the event; a single writer task keeps the stream in publish order."""

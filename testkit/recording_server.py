@@ -25,8 +25,8 @@ class RecordingServer(ABC):
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self):
-        """Listen on a free port in a background thread; returns the stand-in."""
+    def start(self, host: str = "127.0.0.1", port: int = 0):
+        """Listen (on a free 127.0.0.1 port by default) in a background thread; returns the stand-in."""
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,7 +36,7 @@ class RecordingServer(ABC):
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
