@@ -364,19 +364,24 @@ class WebhookQueue:
 
     async def _work(self, entry_id: Text, fields: Dict[Text, Text]) -> None:
         sender_id = fields.get("sender") or ""
-        try:
-            if not await self._wait_turn(entry_id, sender_id):
-                return
-            beat = asyncio.ensure_future(self._heartbeat(entry_id, sender_id))
+        while not self._stopping:
             try:
-                await self._attempt(entry_id, sender_id, fields)
-            finally:
-                beat.cancel()
-        except asyncio.CancelledError:
-            raise
-        except (RedisError, OSError):
-            # the event stays pending: this or another consumer takes it over after reclaim_seconds
-            self._log_error(f"handling event {entry_id}")
+                if not await self._wait_turn(entry_id, sender_id):
+                    return
+                beat = asyncio.ensure_future(self._heartbeat(entry_id, sender_id))
+                try:
+                    await self._attempt(entry_id, sender_id, fields)
+                finally:
+                    beat.cancel()
+                return
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError):
+                # Redis did not answer (a timeout, a restart): the event is still this consumer's, so it
+                # is tried again here (a repeated attempt neither reruns the turn nor resends a reply);
+                # if this process dies meanwhile, another consumer takes it over after reclaim_seconds
+                self._log_error(f"handling event {entry_id}")
+                await asyncio.sleep(1.0)
 
     async def _wait_turn(self, entry_id: Text, sender_id: Text) -> bool:
         """Wait until the event is its sender's oldest and this consumer holds the sender's lease;

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.channels.messenger_api import MessengerSendError
 from bot.channels.webhook_queue import QueueEntry, QueueSettings, WebhookQueue
@@ -352,3 +353,29 @@ async def test_dead_letters_are_shown_masked_and_queued_again_as_later_attempts(
     assert handled == [("8412345678", "mid-7", {"text": "alo"}, 2)]
     await wait_until(retried.idle)
     assert await retried.dead_letters() == []
+
+
+async def test_a_redis_timeout_while_handling_is_retried_at_once_not_after_the_reclaim_time(queues):
+    """Seen in the deployment smoke run: a consumer's connection to Redis timed out while it waited for the
+    event's turn; the event is its own, so it tries again a second later instead of leaving it for 30 s."""
+    queue = queues(settings=QueueSettings(reclaim_seconds=30.0, attempts=3, backoff_seconds=0.05))
+    original, failures = queue._wait_turn, []
+
+    async def flaky(entry_id, sender_id):
+        if not failures:
+            failures.append(entry_id)
+            raise RedisTimeoutError("Timeout connecting to server")
+        return await original(entry_id, sender_id)
+
+    queue._wait_turn = flaky
+    handled = []
+
+    async def handler(entry, attempt):
+        handled.append((entry.dedupe_id, attempt, time.monotonic()))
+
+    await queue.enqueue("u1", "m1", {})
+    started = time.monotonic()
+    queue.start(handler)
+    await wait_until(lambda: handled, timeout=5)
+    assert len(failures) == 1 and [(mid, attempt) for mid, attempt, _ in handled] == [("m1", 1)]
+    assert handled[0][2] - started < 3.0
