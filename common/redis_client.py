@@ -36,3 +36,25 @@ def async_client(url: Optional[Text] = None, **options: Any) -> aioredis.Redis:
     if url:
         return aioredis.Redis.from_url(url, **merged)
     return aioredis.Redis(**merged)
+
+
+class LazyClient:
+    """An asyncio client made on first use, inside the event loop that uses it (a server's, a test's), and
+    closed with `close()`; `options` as for async_client."""
+
+    def __init__(self, url: Text, **options: Any) -> None:
+        self.url = url
+        self.options = options
+        self._client: Optional[aioredis.Redis] = None
+
+    def get(self) -> aioredis.Redis:
+        """The client, made now if needed."""
+        if self._client is None:
+            self._client = async_client(self.url, **self.options)
+        return self._client
+
+    async def close(self) -> None:
+        """Close the client, if one was made; the next `get` makes a new one."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()

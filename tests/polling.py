@@ -1,5 +1,6 @@
 """Waiting for something another process does (a reply, a ticket, a log line)."""
 
+import asyncio
 import time
 
 
@@ -11,4 +12,15 @@ def wait_for(check, timeout: float = 10.0, interval: float = 0.05):
         if value:
             return value
         time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+async def wait_for_async(check, timeout: float = 10.0, interval: float = 0.02):
+    """wait_for inside an event loop: `check` may be a coroutine function; the loop keeps running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = await check() if asyncio.iscoroutinefunction(check) else check()
+        if value:
+            return value
+        await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")

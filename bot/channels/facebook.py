@@ -33,6 +33,7 @@ from bot.channels.webhooks import (
     Refusals,
     attachment_line,
     attachment_reply_for,
+    consume_while_serving,
     read_body,
     record_without_nlu,
 )
@@ -297,7 +298,7 @@ class MessengerChannel(InputChannel):
         self.client = MessengerSendClient(page_access_token, graph_url)
         url = redis_url or os.environ.get("REDIS_URL") or "redis://localhost:6379/0"
         self.store = MessengerStore(url)
-        self.queue = WebhookQueue(url, self.name(), self.store.prefix)
+        self.queue = WebhookQueue(url, self.name(), self.store.prefix, calls=self.store.client)
         self.turns = TurnBook(lambda: self.queue.redis, self.queue.turn_key)
         self._warned_unconfigured = False
         if not (verify_token and app_secret and page_access_token):
@@ -391,14 +392,9 @@ class MessengerChannel(InputChannel):
                 return response.text("temporarily unavailable", status=503)
             return response.text("EVENT_RECEIVED")
 
-        @webhook.listener("after_server_start")
-        async def start_consumer(app: Sanic, _loop: Any) -> None:
-            self.queue.start(lambda entry, attempt: self._answer(app, guarded, entry, attempt))
-
-        @webhook.listener("before_server_stop")
-        async def stop_consumer(app: Sanic, _loop: Any) -> None:
-            await self.queue.stop()
-
+        consume_while_serving(
+            webhook, self.queue, lambda app, entry, attempt: self._answer(app, guarded, entry, attempt)
+        )
         return webhook
 
     @staticmethod

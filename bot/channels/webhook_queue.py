@@ -34,7 +34,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from common.privacy import mask_digits
-from common.redis_client import async_client
+from common.redis_client import LazyClient
 from common.webhook_keys import (
     DEAD_LETTERS_KEPT,
     GROUP,
@@ -166,6 +166,7 @@ class WebhookQueue:
         channel: Text,
         dedupe_prefix: Text,
         settings: Optional[QueueSettings] = None,
+        calls: Optional[LazyClient] = None,
     ) -> None:
         self.redis_url = redis_url
         self.channel = channel
@@ -174,8 +175,13 @@ class WebhookQueue:
         self.stream = stream_key(channel)
         self.prefix = queue_prefix(channel)
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
-        self._redis: Optional[aioredis.Redis] = None
-        self._reader: Optional[aioredis.Redis] = None
+        # short calls (the webhook, the consumer's scripts): 3 s timeouts; blocking reads: longer than a block
+        self._calls = calls or LazyClient(
+            redis_url, socket_timeout=3, socket_connect_timeout=3, decode_responses=True
+        )
+        self._reads = LazyClient(
+            redis_url, socket_timeout=10, socket_connect_timeout=3, decode_responses=True
+        )
         self._loop: Optional["asyncio.Task[None]"] = None
         self._working: Dict[Text, "asyncio.Task[None]"] = {}
         self._handler: Optional[Handler] = None
@@ -204,21 +210,13 @@ class WebhookQueue:
 
     @property
     def redis(self) -> aioredis.Redis:
-        """Client for the webhook and the consumer's short calls (3 s timeouts), made in the running loop."""
-        if self._redis is None:
-            self._redis = async_client(
-                self.redis_url, socket_timeout=3, socket_connect_timeout=3, decode_responses=True
-            )
-        return self._redis
+        """Client for the webhook and the consumer's short calls."""
+        return self._calls.get()
 
     @property
     def reader(self) -> aioredis.Redis:
-        """Client for the blocking reads (its timeout is longer than a read's block)."""
-        if self._reader is None:
-            self._reader = async_client(
-                self.redis_url, socket_timeout=10, socket_connect_timeout=3, decode_responses=True
-            )
-        return self._reader
+        """Client for the blocking reads."""
+        return self._reads.get()
 
     # -- the webhook side --------------------------------------------------------------------------------
 
@@ -264,10 +262,8 @@ class WebhookQueue:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        for client in (self._redis, self._reader):
-            if client is not None:
-                await client.close()
-        self._redis = self._reader = None
+        await self._calls.close()
+        await self._reads.close()
 
     async def idle(self) -> bool:
         """Whether nothing is queued or in work (tests and benchmarks wait for it)."""

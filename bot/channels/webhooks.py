@@ -13,12 +13,12 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Tex
 import redis.asyncio as aioredis
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
-from sanic import response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.webhook_queue import DEDUPE_SECONDS
-from common.redis_client import async_client
+from bot.channels.webhook_queue import DEDUPE_SECONDS, QueueEntry, WebhookQueue
+from common.redis_client import LazyClient
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,23 @@ def attachment_reply_for(kinds: Iterable[Text]) -> Text:
     words = {ATTACHMENT_WORDS.get(kind, OTHER_ATTACHMENT_WORD) for kind in kinds if kind != "sticker"}
     what = words.pop() if len(words) == 1 else "hình ảnh/tệp"
     return ATTACHMENT_REPLY.format(what=what)
+
+
+def consume_while_serving(
+    blueprint: Blueprint,
+    queue: WebhookQueue,
+    answer: Callable[[Sanic, QueueEntry, int], Awaitable[None]],
+) -> None:
+    """Run the channel's queue consumer while the server runs (one per Rasa process): `answer(app, entry,
+    attempt)` handles one queued event."""
+
+    @blueprint.listener("after_server_start")
+    async def start_consumer(app: Sanic, _loop: Any) -> None:
+        queue.start(lambda entry, attempt: answer(app, entry, attempt))
+
+    @blueprint.listener("before_server_stop")
+    async def stop_consumer(app: Sanic, _loop: Any) -> None:
+        await queue.stop()
 
 
 async def read_body(request: Request, limit: int) -> Optional[bytes]:
@@ -158,16 +175,13 @@ class DeliveryMarks:
         self.redis_url = redis_url
         self.prefix = prefix
         self.channel = channel
-        self._redis: Optional[aioredis.Redis] = None
+        # shared with the channel's webhook queue (its short calls)
+        self.client = LazyClient(redis_url, socket_timeout=3, socket_connect_timeout=3, decode_responses=True)
 
     @property
     def redis(self) -> aioredis.Redis:
         """The client, created on first use inside the server's event loop."""
-        if self._redis is None:
-            self._redis = async_client(
-                self.redis_url, socket_timeout=3, socket_connect_timeout=3, decode_responses=True
-            )
-        return self._redis
+        return self.client.get()
 
     async def claim_send(self, message_id: Text) -> bool:
         """Reserve an agent message for sending; False when it was sent already."""

@@ -40,6 +40,7 @@ from bot.channels.webhooks import (
     Refusals,
     attachment_line,
     attachment_reply_for,
+    consume_while_serving,
     read_body,
     record_without_nlu,
     split_text,
@@ -317,7 +318,7 @@ class ZaloChannel(InputChannel):
         self.oa_secret_key = oa_secret_key
         url = redis_url or os.environ.get("REDIS_URL") or "redis://localhost:6379/0"
         self.marks = DeliveryMarks(url, "senmart:zalo", "Zalo")
-        self.queue = WebhookQueue(url, self.name(), self.marks.prefix)
+        self.queue = WebhookQueue(url, self.name(), self.marks.prefix, calls=self.marks.client)
         self.turns = TurnBook(lambda: self.queue.redis, self.queue.turn_key)
         self.tokens = ZaloTokenStore(
             lambda: self.marks.redis,
@@ -399,14 +400,9 @@ class ZaloChannel(InputChannel):
                 logger.exception("Redis unavailable for the Zalo webhook; Zalo will redeliver.")
                 return response.text("temporarily unavailable", status=503)
 
-        @webhook.listener("after_server_start")
-        async def start_consumer(app: Sanic, _loop: Any) -> None:
-            self.queue.start(lambda entry, attempt: self._answer(app, guarded, entry, attempt))
-
-        @webhook.listener("before_server_stop")
-        async def stop_consumer(app: Sanic, _loop: Any) -> None:
-            await self.queue.stop()
-
+        consume_while_serving(
+            webhook, self.queue, lambda app, entry, attempt: self._answer(app, guarded, entry, attempt)
+        )
         return webhook
 
     async def _handle(self, payload: Dict[Text, Any]) -> HTTPResponse:

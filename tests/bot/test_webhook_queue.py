@@ -17,6 +17,7 @@ from bot.channels.webhook_queue import QueueEntry, QueueSettings, WebhookQueue
 from bot.channels.webhook_turns import TurnBook, TurnCollector, answer_once, replies_in_tracker
 from bot.channels.webhooks import AgentReplyOutput
 from common.webhook_keys import dead_letter_key, stream_key
+from tests.polling import wait_for_async
 
 FAST = QueueSettings(reclaim_seconds=1.0, attempts=3, backoff_seconds=0.05)
 
@@ -42,14 +43,7 @@ async def queues(redis_url):
         await queue.stop(grace_seconds=0.5)
 
 
-async def wait_until(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await check() if asyncio.iscoroutinefunction(check) else check()
-        if value:
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
+wait_until = wait_for_async
 
 
 async def test_a_message_id_is_queued_once(queues, redis_client):

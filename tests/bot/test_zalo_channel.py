@@ -3,6 +3,7 @@
 app is served on a free port as tests/handoff/test_app_factory.py does)."""
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -30,6 +31,7 @@ from common.delivery import ZALO_WINDOW, NotDelivered
 from handoff.app import error_response
 from handoff.relay import CustomerUnreachable, RasaRelay
 from testkit.zalo_stand_in import ZaloStandIn
+from tests.polling import wait_for_async
 
 OA_SECRET = "oa-secret-key-for-tests"
 OTHER_APP = "9999999999999999999"
@@ -191,14 +193,7 @@ async def serve(zalo, redis_url, monkeypatch):
         await server.after_stop()
 
 
-async def wait_until(check, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await check() if asyncio.iscoroutinefunction(check) else check()
-        if value:
-            return value
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
+wait_until = functools.partial(wait_for_async, timeout=5.0)
 
 
 # -- signature and body --------------------------------------------------------------------------------
