@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Optional
+from urllib.parse import quote
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -16,13 +17,15 @@ PASSWORD = "mật khẩu thử nghiệm 2026"
 
 
 def make_account(redis_url: str, name: str, email: str, role: str, capacity: Optional[int] = None) -> str:
-    """A new account whose password is PASSWORD; returns its e-mail."""
+    """An account whose password is PASSWORD (made unless the e-mail has one); returns its e-mail."""
 
     async def create() -> None:
         redis = async_client(redis_url, decode_responses=True)
         try:
             accounts = AccountStore(redis)
-            account, _ = await accounts.create(name, email, role, capacity)
+            account = await accounts.by_email(email)
+            if account is None:
+                account, _ = await accounts.create(name, email, role, capacity)
             await accounts.set_password(account.id, PASSWORD)
         finally:
             await redis.close()
@@ -45,6 +48,6 @@ def sign_in(browser, url: str, email: str, password: str = PASSWORD, page: str =
     """Sign in (a fresh cookie jar) and wait for the page asked for (or the role's home)."""
     browser.get(url + "/health")
     browser.delete_all_cookies()
-    browser.get(url + "/signin" + (f"?next={page}" if page else ""))
+    browser.get(url + "/signin" + (f"?next={quote(page, safe='/')}" if page else ""))
     fill_sign_in(browser, email, password)
     WebDriverWait(browser, 10).until(lambda b: "/signin" not in b.current_url)
