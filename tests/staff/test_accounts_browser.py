@@ -175,9 +175,7 @@ def test_newcomer_admin_invites_an_agent_and_a_content_editor(service, db, brows
     # the content editor: the studio under her own name
     fill_sign_in(browser, "ngocha@senmart.local", editor_password)
     change_password(browser, editor_password, "mật khẩu của Ngọc Hà")
-    wait(browser).until(
-        lambda b: "/studio" in b.current_url and b.find_element(By.ID, "app").is_displayed()
-    )
+    wait(browser).until(lambda b: "/studio" in b.current_url and b.find_element(By.ID, "app").is_displayed())
     assert text(browser, "me").startswith("Ngọc Hà")
     wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".topic-row"))
     browser.get(url + "/console")
