@@ -48,14 +48,24 @@ def run() -> int:
         else "off: set ZALO_APP_ID, ZALO_APP_SECRET, ZALO_OA_SECRET_KEY, ZALO_REFRESH_TOKEN"
     )
     studio_token_note = "from STUDIO_TOKENS" if os.environ.get("STUDIO_TOKENS") else system.studio_token
+    staff_url = f"http://localhost:{settings.handoff_port}"
+    if system.first_admin.get("created"):
+        admin_note = (
+            f"  Sign in           : {staff_url}/signin as {system.first_admin['email']}\n"
+            f"  One-time password : {system.first_admin['password']}"
+            "  (shown once: change it at first sign-in)\n"
+        )
+    else:
+        admin_note = f"  Sign in           : {staff_url}/signin with your account\n"
     redis_note = "REDIS_URL" if settings.redis_url else f"embedded, data in {settings.var_dir / 'redis'}"
     print(
         "\nSenMart is running.\n"
-        f"  Chat page         : http://localhost:{settings.handoff_port}/\n"
-        f"  Agent console     : http://localhost:{settings.handoff_port}/console\n"
-        f"  Admin agent token : {system.admin_token}\n"
-        f"  Content studio    : http://localhost:{settings.handoff_port}/studio\n"
-        f"  Content token     : {studio_token_note}\n"
+        f"  Chat page         : {staff_url}/\n"
+        f"{admin_note}"
+        f"  Admin (users, audit log): {staff_url}/admin\n"
+        f"  Agent console     : {staff_url}/console\n"
+        f"  Content studio    : {staff_url}/studio\n"
+        f"  API tokens (scripts): admin {system.admin_token}, content {studio_token_note}\n"
         f"  Rasa REST webhook : http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
         f"  Rasa socket.io    : http://localhost:{settings.rasa_port}/socket.io\n"
         f"  Messenger webhook : http://localhost:{settings.rasa_port}/webhooks/facebook/webhook "

@@ -4,6 +4,7 @@ several behind nginx)."""
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import os
 import secrets
@@ -171,6 +172,8 @@ class System:
         self.studio_token = settings.studio_token or secrets.token_hex(16)
         self.action_server_token = settings.action_server_token or secrets.token_hex(16)
         self.chat_session_secret = os.environ.get("CHAT_SESSION_SECRET") or secrets.token_hex(32)
+        # {created, email, password} of the first admin account (staff/cli.py), known after start
+        self.first_admin: Dict[Text, object] = {}
         # the Rasa processes behind nginx when RASA_WORKERS > 1 (ports chosen at start)
         self.rasa_backends: List[Backend] = []
 
@@ -265,8 +268,23 @@ class System:
         self.redis = target
         return target
 
+    def bootstrap_first_admin(self) -> None:
+        """`python -m staff users bootstrap`: the first admin account when there is none; its one-time
+        password is kept in `first_admin` to print once (never to a log)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "staff", "users", "bootstrap", "--json"],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise ServiceError(f"Could not create the first admin account: {done.stderr.strip()}")
+        self.first_admin = json.loads(done.stdout)
+
     def start_handoff(self) -> Process:
         """The handoff service (tickets, agent API and console) on the handoff port."""
+        self.bootstrap_first_admin()
         command = [sys.executable, "-m", "staff"]
         process = Process("handoff", command, self.log_dir / "handoff.log", self.env())
         self.processes.append(process)

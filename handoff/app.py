@@ -36,7 +36,13 @@ from handoff.ticket_rules import (
     csat_input,
     estimate_wait_minutes,
 )
-from handoff.ticket_store import NotTicketOwner, TicketConflict, TicketNotFound, TicketStore
+from handoff.ticket_store import (
+    AgentAtCapacity,
+    NotTicketOwner,
+    TicketConflict,
+    TicketNotFound,
+    TicketStore,
+)
 from handoff.transcript_export import export_json, export_text
 
 logger = logging.getLogger(__name__)
@@ -95,6 +101,15 @@ def error_response(exc: Exception) -> Optional[HTTPResponse]:
             "forbidden",
             f"Phiếu đang do nhân viên {exc.claimed_by} xử lý.",
             claimed_by=exc.claimed_by,
+        )
+    if isinstance(exc, AgentAtCapacity):
+        return error(
+            409,
+            "at_capacity",
+            f"Nhân viên {exc.agent} đang xử lý {exc.load} phiếu, đã đạt giới hạn {exc.capacity} phiếu. "
+            "Vui lòng hoàn tất hoặc chuyển bớt phiếu trước khi nhận thêm.",
+            load=exc.load,
+            capacity=exc.capacity,
         )
     if isinstance(exc, TicketConflict):
         if exc.claimed_by:
@@ -219,21 +234,22 @@ def register(app: Sanic) -> None:
     async def claim(request: Request, ticket_id: Text) -> HTTPResponse:
         """Take a waiting ticket."""
         ticket_id = ticket_id_from_path(ticket_id)
-        return response.json(await the_store().claim(ticket_id, request.ctx.agent.name))
+        staff = request.ctx.staff
+        return response.json(await the_store().claim(ticket_id, staff.name, staff.capacity))
 
     @app.post("/api/tickets/<ticket_id>/heartbeat")
     async def heartbeat(request: Request, ticket_id: Text) -> HTTPResponse:
         """Renew the claim lease."""
         ticket_id = ticket_id_from_path(ticket_id)
-        return response.json(await the_store().heartbeat(ticket_id, request.ctx.agent.name))
+        return response.json(await the_store().heartbeat(ticket_id, request.ctx.staff.name))
 
     @app.post("/api/tickets/<ticket_id>/messages")
     async def send_message(request: Request, ticket_id: Text) -> HTTPResponse:
         """Send an agent's message to the customer and record it."""
         ticket_id = ticket_id_from_path(ticket_id)
         text = agent_text(json_body(request))
-        agent = request.ctx.agent.name
-        await the_store().claim_for_reply(ticket_id, agent)
+        agent = request.ctx.staff.name
+        await the_store().claim_for_reply(ticket_id, agent, request.ctx.staff.capacity)
         ticket = await the_store().require(ticket_id)
         await app.ctx.relay.send_agent_message(ticket["sender_id"], text, agent)
         return response.json(await the_store().record_agent_message(ticket_id, agent, text))
@@ -242,7 +258,7 @@ def register(app: Sanic) -> None:
     async def resolve(request: Request, ticket_id: Text) -> HTTPResponse:
         """Resolve, resume the bot and ask for CSAT."""
         ticket_id = ticket_id_from_path(ticket_id)
-        agent = request.ctx.agent.name
+        agent = request.ctx.staff.name
         ticket = await the_store().check_can_finish(ticket_id, agent)
         await app.ctx.relay.resume_and_request_csat(ticket["sender_id"], ticket_id)
         return response.json(await the_store().resolve(ticket_id, agent))
@@ -251,7 +267,7 @@ def register(app: Sanic) -> None:
     async def return_to_bot(request: Request, ticket_id: Text) -> HTTPResponse:
         """Close and hand the conversation back to the bot."""
         ticket_id = ticket_id_from_path(ticket_id)
-        agent = request.ctx.agent.name
+        agent = request.ctx.staff.name
         ticket = await the_store().check_can_finish(ticket_id, agent)
         await app.ctx.relay.return_to_bot(ticket["sender_id"])
         return response.json(await the_store().return_to_bot(ticket_id, agent))
@@ -285,8 +301,8 @@ def register(app: Sanic) -> None:
 
     @app.get("/api/me")
     async def me(request: Request) -> HTTPResponse:
-        """Who the token belongs to."""
-        agent = request.ctx.agent
+        """Who is signed in (or whose API token this is)."""
+        agent = request.ctx.staff
         return response.json({"name": agent.name, "role": agent.role})
 
     @app.get("/api/dashboard")
@@ -300,9 +316,8 @@ def register(app: Sanic) -> None:
 
     @app.delete("/api/customers/<sender_id>")
     async def delete_customer(request: Request, sender_id: Text) -> HTTPResponse:
-        """Delete everything kept about a conversation (admin only; handoff/customer_deletion.py)."""
-        if not request.ctx.agent.is_admin:
-            return error(403, "forbidden", "Chỉ quản trị viên được xóa dữ liệu khách hàng.")
+        """Delete everything kept about a conversation (admins only: staff/access.py;
+        handoff/customer_deletion.py)."""
         report = await delete_customer_data(
             the_store(),
             sender_id,

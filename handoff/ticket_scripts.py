@@ -90,9 +90,40 @@ return {id, 'duplicate'}
 """
 )
 
+# Shared by CLAIM_SCRIPT and REASSIGN_SCRIPT (KEYS: ticket, queue, leases, status:waiting, status:claimed,
+# transcript; ARGV[1] prefix, ARGV[2] id). `full`: the agent's load when it has reached `capacity` (0: no
+# limit), read from the whole claimed index in the same script as the claim, so two claims at once cannot
+# both pass the check (a few hundred claimed tickets at most). `take`: the ticket becomes the agent's.
+_LUA_TAKE = """
+local function full(agent, capacity)
+  if capacity <= 0 then return nil end
+  local load = 0
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
+    if redis.call('HGET', ARGV[1] .. 'ticket:' .. id, 'claimed_by') == agent then load = load + 1 end
+  end
+  if load >= capacity then return load end
+  return nil
+end
+local function take(status, agent, now, lease_until, message)
+  redis.call('HSET', KEYS[1], 'status', 'claimed', 'claimed_by', agent, 'claimed_at', now,
+    'lease_until', lease_until)
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('ZADD', KEYS[3], lease_until, ARGV[2])
+  if status == 'waiting' then
+    local created = redis.call('ZSCORE', KEYS[4], ARGV[2])
+    redis.call('ZREM', KEYS[4], ARGV[2])
+    redis.call('ZADD', KEYS[5], created or now, ARGV[2])
+  end
+  redis.call('RPUSH', KEYS[6], message)
+end
+"""
+
 # KEYS: ticket, queue, leases, status:waiting, status:claimed, transcript
-# ARGV: prefix, id, agent, now, lease_until, mode (claim|heartbeat), system message json
-CLAIM_SCRIPT = """
+# ARGV: prefix, id, agent, now, lease_until, mode (claim|heartbeat), system message json,
+#       capacity (open tickets the agent may hold; 0: no limit)
+CLAIM_SCRIPT = (
+    _LUA_TAKE
+    + """
 local fields = redis.call('HMGET', KEYS[1], 'status', 'claimed_by')
 local status, owner = fields[1], fields[2]
 if not status then return {'not_found', ''} end
@@ -104,16 +135,29 @@ if status == 'claimed' then
 end
 if status ~= 'waiting' then return {'finished', status} end
 if ARGV[6] == 'heartbeat' then return {'not_claimed', status} end
-redis.call('HSET', KEYS[1], 'status', 'claimed', 'claimed_by', ARGV[3], 'claimed_at', ARGV[4],
-  'lease_until', ARGV[5])
-redis.call('ZREM', KEYS[2], ARGV[2])
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[2])
-local created = redis.call('ZSCORE', KEYS[4], ARGV[2])
-redis.call('ZREM', KEYS[4], ARGV[2])
-redis.call('ZADD', KEYS[5], created or ARGV[4], ARGV[2])
-redis.call('RPUSH', KEYS[6], ARGV[7])
+local load = full(ARGV[3], tonumber(ARGV[8] or '0'))
+if load then return {'full', tostring(load)} end
+take(status, ARGV[3], ARGV[4], ARGV[5], ARGV[7])
 return {'claimed', ARGV[3]}
 """
+)
+
+# KEYS: as CLAIM_SCRIPT. ARGV: prefix, id, target agent, now, lease_until, capacity of the target (0: no
+# limit), system message json
+REASSIGN_SCRIPT = (
+    _LUA_TAKE
+    + """
+local fields = redis.call('HMGET', KEYS[1], 'status', 'claimed_by')
+local status, owner = fields[1], fields[2]
+if not status then return {'not_found', ''} end
+if status ~= 'waiting' and status ~= 'claimed' then return {'finished', status} end
+if status == 'claimed' and owner == ARGV[3] then return {'same', owner} end
+local load = full(ARGV[3], tonumber(ARGV[6]))
+if load then return {'full', tostring(load)} end
+take(status, ARGV[3], ARGV[4], ARGV[5], ARGV[7])
+return {'reassigned', owner or ''}
+"""
+)
 
 # KEYS: ticket, transcript, leases, metrics. ARGV: prefix, id, agent, now, lease_until, message json
 AGENT_MESSAGE_SCRIPT = """

@@ -48,6 +48,7 @@ from handoff.ticket_scripts import (
     CSAT_SCRIPT,
     DELETE_CUSTOMER_SCRIPT,
     FINISH_SCRIPT,
+    REASSIGN_SCRIPT,
     REQUEUE_SCRIPT,
 )
 
@@ -81,6 +82,16 @@ class NotTicketOwner(TicketError):
     def __init__(self, claimed_by: Text) -> None:
         super().__init__(f"ticket is claimed by {claimed_by}")
         self.claimed_by = claimed_by
+
+
+class AgentAtCapacity(TicketError):
+    """The agent already holds as many open tickets as their capacity allows."""
+
+    def __init__(self, agent: Text, load: int, capacity: int) -> None:
+        super().__init__(f"{agent} holds {load} of {capacity} tickets")
+        self.agent = agent
+        self.load = load
+        self.capacity = capacity
 
 
 def _dumps(value: Any) -> Text:
@@ -209,6 +220,7 @@ class TicketStore:
         self._create = redis.register_script(CREATE_SCRIPT)
         self._append_customer = redis.register_script(APPEND_CUSTOMER_SCRIPT)
         self._claim = redis.register_script(CLAIM_SCRIPT)
+        self._reassign = redis.register_script(REASSIGN_SCRIPT)
         self._agent_message = redis.register_script(AGENT_MESSAGE_SCRIPT)
         self._finish = redis.register_script(FINISH_SCRIPT)
         self._csat = redis.register_script(CSAT_SCRIPT)
@@ -377,11 +389,10 @@ class TicketStore:
             await pipe.execute()
 
     # -- agents -------------------------------------------------------------------------------------
-    async def _run_claim(self, ticket_id: Text, agent: Text, mode: Text) -> Tuple[Text, Text]:
-        now = self.clock()
-        message = system_message(f"Nhân viên {agent} đã nhận xử lý.", now)
+    def _claim_keys(self, ticket_id: Text) -> List[Text]:
+        """The KEYS of CLAIM_SCRIPT and REASSIGN_SCRIPT."""
         ticket_key, transcript_key, _ = self._ticket_keys(ticket_id)
-        keys = [
+        return [
             ticket_key,
             self.key("queue"),
             self.key("leases"),
@@ -389,6 +400,13 @@ class TicketStore:
             self.key("status", CLAIMED),
             transcript_key,
         ]
+
+    async def _run_claim(
+        self, ticket_id: Text, agent: Text, mode: Text, capacity: int = 0
+    ) -> Tuple[Text, Text]:
+        now = self.clock()
+        message = system_message(f"Nhân viên {agent} đã nhận xử lý.", now)
+        keys = self._claim_keys(ticket_id)
         args = [
             self.prefix,
             ticket_id,
@@ -397,17 +415,21 @@ class TicketStore:
             repr(now + self.lease_seconds),
             mode,
             _dumps(message),
+            int(capacity),
         ]
         outcome, detail = await self._claim(keys=keys, args=args)
         if outcome == "not_found":
             raise TicketNotFound(ticket_id)
+        if outcome == "full":
+            raise AgentAtCapacity(agent, int(detail), int(capacity))
         if outcome == "claimed":
             await self.publish(ticket_id, CLAIMED, "claimed")
         return outcome, detail
 
-    async def claim(self, ticket_id: Text, agent: Text) -> Dict[Text, Any]:
-        """Take a waiting ticket (or renew one's own claim); TicketConflict otherwise."""
-        outcome, detail = await self._run_claim(ticket_id, agent, "claim")
+    async def claim(self, ticket_id: Text, agent: Text, capacity: int = 0) -> Dict[Text, Any]:
+        """Take a waiting ticket (or renew one's own claim); TicketConflict otherwise, AgentAtCapacity
+        when the agent already holds `capacity` open tickets (0: no limit)."""
+        outcome, detail = await self._run_claim(ticket_id, agent, "claim", capacity)
         if outcome == "taken":
             raise TicketConflict(CLAIMED, detail)
         if outcome == "finished":
@@ -423,13 +445,49 @@ class TicketStore:
             raise TicketConflict(detail)
         return await self.require(ticket_id)
 
-    async def claim_for_reply(self, ticket_id: Text, agent: Text) -> None:
-        """Before an agent's message: claim it when waiting; NotTicketOwner / TicketConflict otherwise."""
-        outcome, detail = await self._run_claim(ticket_id, agent, "claim")
+    async def claim_for_reply(self, ticket_id: Text, agent: Text, capacity: int = 0) -> None:
+        """Before an agent's message: claim it when waiting (within `capacity`); NotTicketOwner /
+        TicketConflict / AgentAtCapacity otherwise."""
+        outcome, detail = await self._run_claim(ticket_id, agent, "claim", capacity)
         if outcome == "taken":
             raise NotTicketOwner(detail)
         if outcome == "finished":
             raise TicketConflict(detail)
+
+    async def reassign(self, ticket_id: Text, agent: Text, capacity: int, by: Text) -> Dict[Text, Any]:
+        """A supervisor gives a waiting or claimed ticket to `agent` (within the agent's capacity; 0: no
+        limit); TicketConflict when finished or already theirs, AgentAtCapacity when they are full."""
+        now = self.clock()
+        message = system_message(f"{by} đã chuyển phiếu cho nhân viên {agent}.", now)
+        args = [self.prefix, ticket_id, agent, repr(now), repr(now + self.lease_seconds), int(capacity)]
+        outcome, detail = await self._reassign(
+            keys=self._claim_keys(ticket_id), args=[*args, _dumps(message)]
+        )
+        if outcome == "not_found":
+            raise TicketNotFound(ticket_id)
+        if outcome == "full":
+            raise AgentAtCapacity(agent, int(detail), int(capacity))
+        if outcome == "same":
+            raise TicketConflict(CLAIMED, detail)
+        if outcome == "finished":
+            raise TicketConflict(detail)
+        await self.publish(ticket_id, CLAIMED, "reassigned")
+        return {**await self.require(ticket_id), "previous_agent": detail or None}
+
+    async def agent_loads(self) -> Dict[Text, int]:
+        """Open claimed tickets by agent name."""
+        ids = await self.redis.zrange(self.key("status", CLAIMED), 0, -1)
+        if not ids:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for ticket_id in ids:
+                pipe.hget(self.key("ticket", ticket_id), "claimed_by")
+            owners = await pipe.execute()
+        loads: Dict[Text, int] = {}
+        for owner in owners:
+            if owner:
+                loads[owner] = loads.get(owner, 0) + 1
+        return loads
 
     async def record_agent_message(self, ticket_id: Text, agent: Text, text: Text) -> Dict[Text, Any]:
         """Record a message the customer has received; the first one sets first_response_at."""

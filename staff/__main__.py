@@ -1,4 +1,5 @@
-"""`python -m staff`: run the staff service on HANDOFF_HOST:HANDOFF_PORT (default 127.0.0.1:8000)."""
+"""`python -m staff`: run the staff service on HANDOFF_HOST:HANDOFF_PORT (default 127.0.0.1:8000);
+`python -m staff users …`: staff accounts from the command line (staff/cli.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from studio.settings import StudioSettingsError
 
 
 def main() -> int:
-    """Read the environment, build the app and serve until SIGINT/SIGTERM."""
+    """Read the environment, build the app and serve until SIGINT/SIGTERM (or run `users …`)."""
+    if sys.argv[1:2] == ["users"]:
+        from staff import cli
+
+        return cli.main(sys.argv[2:])
     try:
         settings = HandoffSettings.from_env()
         app = create_app(settings)

@@ -84,7 +84,7 @@ def register(app: Sanic) -> None:
         return History(app.ctx.store.redis)
 
     def editor(request: Request) -> Text:
-        return request.ctx.editor.name
+        return request.ctx.staff.name
 
     async def log(request: Request, kind: Text, target: Text, action: Text, before: Any, after: Any) -> None:
         await history().record(editor(request), kind, target, action, before, after)

@@ -78,7 +78,7 @@ async def record_history(
         from studio.history import History
 
         await History(request.app.ctx.store.redis).record(
-            request.ctx.editor.name, kind, target, action, before, after, **extra
+            request.ctx.staff.name, kind, target, action, before, after, **extra
         )
     except Exception:
         logger.exception("Inbox: history entry (%s %s) not written.", kind, target)
@@ -105,7 +105,7 @@ def register(app: Sanic) -> None:
         from studio.content import Conflict, ContentError, NotFound, ValidationFailed
 
         inbox = inbox_for(request.app)
-        editor = request.ctx.editor.name
+        editor = request.ctx.staff.name
         try:
             change = await inbox.set_status(item_id, status, editor, topic, allowed_from=(OPEN, IGNORED))
         except InboxItemNotFound:
@@ -166,7 +166,7 @@ def register(app: Sanic) -> None:
         http.json_body(request, empty={})
         inbox = inbox_for(request.app)
         try:
-            change = await inbox.set_status(item_id, IGNORED, request.ctx.editor.name, allowed_from=(OPEN,))
+            change = await inbox.set_status(item_id, IGNORED, request.ctx.staff.name, allowed_from=(OPEN,))
         except InboxItemNotFound:
             return http.error(404, "not_found", NOT_FOUND_MESSAGE)
         except InboxConflict as error:

@@ -53,7 +53,7 @@ def register(app: Sanic) -> None:
     @app.post("/studio/api/train")
     async def start_training(request: Request) -> HTTPResponse:
         try:
-            job_id = await trainer.start(request.ctx.editor.name)
+            job_id = await trainer.start(request.ctx.staff.name)
         except TrainingBusy as busy:
             current = await trainer.get(busy.job_id) if busy.job_id else None
             return http.error(
@@ -88,7 +88,7 @@ def register(app: Sanic) -> None:
             with contextlib.suppress(ModelNotFound):
                 before = public_entry(await asyncio.to_thread(registry.get, previous))
             await record_model_history(
-                app.ctx.store.redis, request.ctx.editor.name, "rollback", before, public_entry(entry)
+                app.ctx.store.redis, request.ctx.staff.name, "rollback", before, public_entry(entry)
             )
         return response.json({"current": model_id, "previous": previous, "model": public_entry(entry)})
 

@@ -14,6 +14,8 @@ export const BUNDLES = {
   "chat/main.js": "handoff/static/chat/chat.js",
   "studio/main.js": "studio/static/studio.js",
   "report/main.js": "studio/static/report.js",
+  "signin/main.js": "staff/static/signin.js",
+  "admin/main.js": "staff/static/admin.js",
 };
 
 // `--outdir DIR`: write the bundles under DIR (the Docker build stage) instead of the repository

@@ -9,6 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from bot.channels.identity import customer_hash
+from tests.staff_pages import make_account, sign_in
 
 from .conftest import CUSTOMER_IDENTITY_SECRET
 from .test_chat_browser import page_url, session_id, wait
@@ -90,10 +91,8 @@ def test_a_signed_in_customer_links_two_conversations_for_the_agent(system, driv
     assert any(role == "bot" and "25.000đ" in text for role, text in texts)
 
     # the agent console shows it on the ticket
-    driver.get(f"{system.handoff_url}/console#{ticket['id']}")
-    wait(driver).until(lambda b: b.find_element(By.ID, "token").is_displayed())
-    driver.find_element(By.ID, "token").send_keys(system.admin_token)
-    driver.find_element(By.ID, "login").click()
+    admin = make_account(system.redis.url, "admin", "admin@senmart.test", "admin")
+    sign_in(driver, system.handoff_url, admin, page=f"/console#{ticket['id']}")
     wait(driver).until(lambda b: b.find_element(By.ID, "t-id").text == ticket["id"])
     wait(driver).until(lambda b: b.find_element(By.ID, "t-linked").is_displayed())
     linked = driver.find_element(By.ID, "t-linked")

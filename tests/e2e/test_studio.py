@@ -237,7 +237,7 @@ def test_inbox_message_assigned_trained_published_and_rolled_back(system, driver
     customer = SteadyCustomer(system)
     customer.start()
     try:
-        open_studio(driver, system.handoff_url, STUDIO_TOKEN)
+        open_studio(driver, system.handoff_url, system.redis.url)
         watch_training(driver)
         new_model = served_model(system)
         assert new_model != base_model

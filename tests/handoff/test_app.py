@@ -45,9 +45,10 @@ def test_tokens_are_required(api):
             assert response.status_code == 401, (path, token)
             assert response.json()["error"] == "unauthorized"
             assert "mã truy cập" in response.json()["message"]
-    assert api.call("POST", "/internal/handoffs", LAN_TOKEN, json={"sender_id": "x"}).status_code == 401
-    assert api.call("POST", "/internal/handoffs", ADMIN_TOKEN, json={"sender_id": "x"}).status_code == 401
-    assert api.call("GET", "/api/tickets", SERVICE_TOKEN).status_code == 401
+    # a known token of the wrong role: refused for its role (403, staff/access.py)
+    assert api.call("POST", "/internal/handoffs", LAN_TOKEN, json={"sender_id": "x"}).status_code == 403
+    assert api.call("POST", "/internal/handoffs", ADMIN_TOKEN, json={"sender_id": "x"}).status_code == 403
+    assert api.call("GET", "/api/tickets", SERVICE_TOKEN).status_code == 403
     assert api.call("GET", "/api/events?token=wrong").status_code == 401
     assert api.call("GET", "/api/tickets?token=" + LAN_TOKEN).status_code == 401  # query token: SSE only
     assert api.agent("GET", "/api/me").json() == {"name": "Lan", "role": "agent"}
@@ -384,7 +385,9 @@ def test_server_sent_events(api):
 
 
 def test_console_files(api):
-    page = api.call("GET", "/console")
+    signed_out = api.call("GET", "/console", allow_redirects=False)
+    assert (signed_out.status_code, signed_out.headers["Location"]) == (302, "/signin?next=/console")
+    page = api.call("GET", "/console", ADMIN_TOKEN)
     if (PACKAGE_DIR / "static" / "console.html").exists():
         assert page.status_code == 200
         assert page.headers["Content-Type"].startswith("text/html")

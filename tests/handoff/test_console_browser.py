@@ -13,6 +13,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser import headless_chromium
+from tests.staff_pages import fill_sign_in, make_account, sign_in
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '<img src=x onerror="window.__xss=1">'
@@ -34,19 +35,11 @@ def text_of(browser, element_id):
 
 
 def open_console(browser, api):
-    """A fresh console page: no stored token, empty browser log."""
-    browser.get(api.url + "/health")  # same origin, no console script that could log in again
-    browser.execute_script("sessionStorage.clear()")
-    browser.get(api.url + "/console")
-    wait(browser).until(lambda b: b.find_element(By.ID, "token").is_displayed())
+    """The console signed in as an admin account named "admin" (a fresh cookie jar), empty browser log."""
+    email = make_account(api.service.env["REDIS_URL"], "admin", "admin@senmart.test", "admin")
+    sign_in(browser, api.url, email, page="/console")
+    wait(browser).until(lambda b: b.find_element(By.ID, "app").is_displayed())
     browser.get_log("browser")
-
-
-def log_in(browser, token):
-    field = browser.find_element(By.ID, "token")
-    field.clear()
-    field.send_keys(token)
-    browser.find_element(By.ID, "login").click()
 
 
 def javascript_errors(browser):
@@ -73,25 +66,23 @@ def create_ticket(api, sender_id, transcript, reason="money_complaint", **custom
     return response.json()["ticket_id"]
 
 
-def test_wrong_token_shows_the_vietnamese_error(driver, api):
-    open_console(driver, api)
-    log_in(driver, "not-a-token")
-    wait(driver).until(lambda b: "Mã đăng nhập không đúng" in text_of(b, "login-error"))
-    assert driver.find_element(By.ID, "error").is_displayed()
-    assert "Mã đăng nhập không đúng" in text_of(driver, "error")
-    assert not driver.find_element(By.ID, "app").is_displayed()
-    assert driver.execute_script("return sessionStorage.length") == 0
+def test_wrong_password_shows_the_vietnamese_error(driver, api):
+    email = make_account(api.service.env["REDIS_URL"], "Lan", "lan@senmart.test", "agent")
+    driver.delete_all_cookies()
+    driver.get(api.url + "/console")
+    wait(driver).until(lambda b: "/signin?next=/console" in b.current_url)
+    fill_sign_in(driver, email, "không phải mật khẩu")
+    wait(driver).until(lambda b: text_of(b, "signin-error") == "E-mail hoặc mật khẩu không đúng.")
+    assert driver.get_cookie("senmart_staff") is None
     assert javascript_errors(driver) == []
 
 
 def test_agent_handles_a_ticket_live(driver, api):
-    admin = api.service.env["HANDOFF_ADMIN_TOKEN"]
     open_console(driver, api)
-    log_in(driver, admin)
     wait(driver).until(lambda b: b.find_element(By.ID, "app").is_displayed())
     wait(driver).until(lambda b: b.find_element(By.ID, "queue-empty").is_displayed())
     assert driver.find_elements(By.CSS_SELECTOR, ".ticket-row") == []
-    assert text_of(driver, "me") == "admin"
+    assert text_of(driver, "me") == "admin · Quản trị viên"
     # the event stream is connected (the row below must come through it, not a page load)
     wait(driver).until(lambda b: "on" in b.find_element(By.ID, "live").get_attribute("class").split())
     driver.execute_script("window.__sameDocument = true")
@@ -191,13 +182,11 @@ def test_agent_handles_a_ticket_live(driver, api):
 
 
 def test_ticket_claimed_by_another_agent_is_read_only(driver, api):
-    admin = api.service.env["HANDOFF_ADMIN_TOKEN"]
     ticket_id = create_ticket(
         api, "browser-2", [{"role": "customer", "text": "Cho tôi gặp người thật", "timestamp": time.time()}]
     )
     assert api.agent("POST", f"/api/tickets/{ticket_id}/claim").status_code == 200  # Lan
     open_console(driver, api)
-    log_in(driver, admin)
     wait(driver).until(lambda b: row(b, ticket_id))
     row(driver, ticket_id).click()
     wait(driver).until(lambda b: "Lan" in text_of(b, "claim-note"))
@@ -217,8 +206,8 @@ def test_ticket_claimed_by_another_agent_is_read_only(driver, api):
     wait(driver).until(lambda b: row(b, ticket_id) and row(b, other_id))
 
     driver.find_element(By.ID, "logout").click()
-    wait(driver).until(lambda b: b.find_element(By.ID, "token").is_displayed())
-    assert driver.execute_script("return sessionStorage.length") == 0
+    wait(driver).until(lambda b: b.current_url.endswith("/signin"))
+    assert driver.get_cookie("senmart_staff") is None
     assert javascript_errors(driver) == []
 
 
@@ -228,7 +217,6 @@ def test_queue_updates_by_polling_without_event_stream(driver, api):
     )
     try:
         open_console(driver, api)
-        log_in(driver, api.service.env["HANDOFF_ADMIN_TOKEN"])
         wait(driver).until(lambda b: b.find_element(By.ID, "queue-empty").is_displayed())
         assert driver.execute_script("return typeof window.EventSource") == "undefined"
         ticket_id = create_ticket(

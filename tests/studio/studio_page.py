@@ -11,6 +11,8 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.staff_pages import make_account, sign_in
+
 REPORT_SCREENSHOT = Path("/tmp/studio-report.png")
 STUDIO_SCREENSHOT = Path("/tmp/studio-train.png")
 TRAIN_TIMEOUT = 25 * 60.0
@@ -36,21 +38,11 @@ def javascript_errors(browser) -> List[Dict[str, Any]]:
     return [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and e["source"] != "network"]
 
 
-def open_studio(browser, url: str, token=None):
-    browser.get(url + "/health")
-    browser.execute_script("sessionStorage.clear()")
-    browser.get(url + "/studio")
-    wait(browser).until(lambda b: by_id(b, "token").is_displayed())
-    if token:
-        log_in(browser, token)
-        wait(browser).until(lambda b: by_id(b, "app").is_displayed())
-
-
-def log_in(browser, token: str) -> None:
-    field = by_id(browser, "token")
-    field.clear()
-    field.send_keys(token)
-    by_id(browser, "login").click()
+def open_studio(browser, url: str, redis_url: str) -> None:
+    """The studio signed in as a content editor ("Biên tập", made in `redis_url` when missing)."""
+    email = make_account(redis_url, "Biên tập", "bientap@senmart.test", "content")
+    sign_in(browser, url, email, page="/studio")
+    wait(browser).until(lambda b: by_id(b, "app").is_displayed())
 
 
 def tab(browser, name: str) -> None:

@@ -167,7 +167,7 @@ def test_model_server_etag_and_304(service, settings):
     assert (again.status_code, again.content, again.headers["ETag"]) == (304, b"", first.headers["ETag"])
     assert get(url, **{"If-None-Match": '"something-else"'}).status_code == 200
     assert requests.get(url, timeout=5).status_code == 401
-    assert get(url, token=CONTENT_TOKEN).status_code == 401
+    assert get(url, token=CONTENT_TOKEN).status_code == 403  # a person's token, not the service's
 
     # a publish (another process writes the registry): the next pull gets the new model and ETag
     registry = ModelRegistry(settings)

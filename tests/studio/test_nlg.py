@@ -216,7 +216,7 @@ def test_unknown_response_is_404_no_response(service):
 
 def test_service_token_required(service):
     assert service.nlg(body("utter_greet"), token=None).status_code == 401
-    assert service.nlg(body("utter_greet"), token="nlg-content").status_code == 401
+    assert service.nlg(body("utter_greet"), token="nlg-content").status_code == 403  # a person's token
 
 
 def test_malformed_requests(service):

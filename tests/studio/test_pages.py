@@ -10,7 +10,7 @@ from typing import Tuple
 import pytest
 
 from studio.pages import STATIC_DIR, STUDIO_CSP
-from tests.studio.inbox_service import StudioService
+from tests.studio.inbox_service import AGENT_TOKEN, CONTENT_TOKEN, StudioService
 
 PAGES = {"/studio": "studio.html", "/studio/": "studio.html", "/studio/report": "report.html"}
 ASSETS = {
@@ -26,7 +26,7 @@ ASSETS = {
 def served(redis_server, tmp_path_factory):
     """The whole handoff app (the studio mounted as in production): `python -m staff` on a free port."""
     root = tmp_path_factory.mktemp("pages")
-    service = StudioService(redis_server.url, root, root, STUDIO_TOKENS="content:content-tok").start()
+    service = StudioService(redis_server.url, root, root, STUDIO_TOKENS=f"content:{CONTENT_TOKEN}").start()
     try:
         yield Client(f"127.0.0.1:{service.port}")
     finally:
@@ -39,10 +39,10 @@ class Client:
     def __init__(self, netloc: str) -> None:
         self.netloc = netloc
 
-    def get(self, path: str) -> Tuple[int, Message, bytes]:
+    def get(self, path: str, token: str = "") -> Tuple[int, Message, bytes]:
         connection = http.client.HTTPConnection(self.netloc, timeout=10)
         try:
-            connection.request("GET", path)
+            connection.request("GET", path, headers={"Authorization": f"Bearer {token}"} if token else {})
             response = connection.getresponse()
             return response.status, response.msg, response.read()  # headers: case-insensitive
         finally:
@@ -68,7 +68,7 @@ def test_the_csp_allows_only_our_own_files():
 
 @pytest.mark.parametrize("path", sorted(PAGES))
 def test_pages_are_served_with_the_csp(served, path):
-    status, headers, raw = served.get(path)
+    status, headers, raw = served.get(path, CONTENT_TOKEN)
     assert status == 200
     assert headers["Content-Type"] == "text/html; charset=utf-8"
     assert_security_headers(headers)
@@ -104,9 +104,13 @@ def test_nothing_outside_the_static_directory(served, raw_path):
     assert json.loads(body)["error"] == "not_found"
 
 
-def test_pages_need_no_token_but_the_api_does(served):
-    assert served.get("/studio")[0] == 200
+def test_pages_and_the_api_need_a_sign_in(served):
+    status, headers, _ = served.get("/studio")
+    assert (status, headers["Location"]) == (302, "/signin?next=/studio")
+    assert served.get("/studio/report")[0] == 302
     assert served.get("/studio/api/topics")[0] == 401
+    assert served.get("/studio", AGENT_TOKEN)[0] == 403  # the 'no permission' page
+    assert served.get("/studio/static/studio.js")[0] == 200  # the files are public
 
 
 class Tags(HTMLParser):

@@ -27,12 +27,12 @@ from selenium.webdriver.support.ui import Select
 
 from studio.settings import copy_content
 from tests.browser import headless_chromium
-from tests.handoff.conftest import ADMIN_TOKEN, LAN_TOKEN, SERVICE_TOKEN, HandoffService
+from tests.handoff.conftest import ADMIN_TOKEN, SERVICE_TOKEN, HandoffService
+from tests.staff_pages import make_account, sign_in
 from tests.studio.studio_page import (
     by_id,
     confirm_dialog,
     javascript_errors,
-    log_in,
     open_studio,
     open_topic,
     set_field,
@@ -158,27 +158,23 @@ def seed_conversations(service) -> None:
 
 
 # -- the tests -------------------------------------------------------------------------------------
-def test_wrong_and_agent_tokens_are_refused_in_vietnamese(driver, service):
-    open_studio(driver, service.url)
+def test_an_agent_is_refused_and_a_content_editor_signs_in_and_out(driver, service):
+    agent = make_account(service.env["REDIS_URL"], "Lan", "lan@senmart.test", "agent")
+    sign_in(driver, service.url, agent)
+    driver.get(service.url + "/studio")
+    wait(driver).until(lambda b: "không có quyền" in b.find_element(By.TAG_NAME, "body").text)
+    open_studio(driver, service.url, service.env["REDIS_URL"])
     driver.get_log("browser")
-    log_in(driver, "not-a-token")
-    wait(driver).until(lambda b: "Mã đăng nhập không đúng" in text_of(b, "login-error"))
-    assert not by_id(driver, "app").is_displayed()
-    log_in(driver, LAN_TOKEN)  # an agent of the console: 403
-    wait(driver).until(lambda b: "không có quyền sửa nội dung" in text_of(b, "login-error"))
-    assert not by_id(driver, "app").is_displayed()
-    assert driver.execute_script("return sessionStorage.length") == 0
-    log_in(driver, CONTENT_TOKEN)
-    wait(driver).until(lambda b: by_id(b, "app").is_displayed())
-    assert driver.execute_script("return sessionStorage.getItem('senmart.studio.token')") == CONTENT_TOKEN
+    assert text_of(driver, "me") == "Biên tập · Biên tập nội dung"
     by_id(driver, "logout").click()
-    wait(driver).until(lambda b: by_id(b, "token").is_displayed())
-    assert driver.execute_script("return sessionStorage.getItem('senmart.studio.token')") is None
+    wait(driver).until(lambda b: b.current_url.endswith("/signin"))
+    driver.get(service.url + "/studio")
+    wait(driver).until(lambda b: "/signin?next=/studio" in b.current_url)
     assert javascript_errors(driver) == []
 
 
 def test_edit_an_answer_with_the_live_preview_and_add_an_example(driver, service):
-    open_studio(driver, service.url, CONTENT_TOKEN)
+    open_studio(driver, service.url, service.env["REDIS_URL"])
     driver.get_log("browser")
     wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".topic-row")) >= 30)
     by_id(driver, "topic-search").send_keys("phí giao hàng")
@@ -218,7 +214,7 @@ def test_edit_an_answer_with_the_live_preview_and_add_an_example(driver, service
     tab(driver, "history")
     rows = wait(driver).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#history-rows tr"))
     assert "+ " + HTML_EXAMPLE in rows[0].text
-    assert "content" in rows[0].text and "shipping_fee" in rows[0].text
+    assert "Biên tập" in rows[0].text and "shipping_fee" in rows[0].text  # the editor's own name
     assert by_id(driver, "history-rows").find_elements(By.TAG_NAME, "img") == []
     assert by_id(driver, "history-rows").find_elements(By.TAG_NAME, "b") == []
     assert driver.execute_script("return window.__xss === undefined")
@@ -360,8 +356,6 @@ def test_the_report_page_shows_selective_answering(driver, service):
     (models / "registry.json").write_text(json.dumps(registry), encoding="utf-8")
 
     driver.get(service.url + "/studio/report")
-    if by_id(driver, "login-view").is_displayed():
-        log_in(driver, CONTENT_TOKEN)
     wait(driver, 15).until(lambda b: b.execute_script("return document.body.dataset.loaded === 'true'"))
     figures = text_of(driver, "selective-figures")
     for expected in ("92,4%", "trên 380 câu", "2,1%", "3,8%", "3/80 câu", "97,5%", "39/40 câu"):

@@ -2,18 +2,21 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ApiError, commonMessage, listFrom, ownMessage, readBody, requestInit } from "../src/shared/api.js";
 
-test("a JSON call carries the bearer token and no cache", () => {
-  assert.deepEqual(requestInit("POST", "tok", { a: 1 }), {
+test("a JSON call carries the CSRF token, the cookie and no cache", () => {
+  assert.deepEqual(requestInit("POST", "csrf", { a: 1 }), {
     method: "POST",
-    headers: { Authorization: "Bearer tok", Accept: "application/json", "Content-Type": "application/json" },
+    headers: { "X-CSRF-Token": "csrf", Accept: "application/json", "Content-Type": "application/json" },
     cache: "no-store",
+    credentials: "same-origin",
     body: '{"a":1}',
   });
-  assert.deepEqual(requestInit("GET", "tok"), {
+  assert.deepEqual(requestInit("GET", ""), {
     method: "GET",
-    headers: { Authorization: "Bearer tok", Accept: "application/json" },
+    headers: { Accept: "application/json" },
     cache: "no-store",
+    credentials: "same-origin",
   });
+  assert.equal(requestInit("GET", "csrf").headers.Authorization, undefined);
 });
 
 test("a raw body is sent as it is with its content type", () => {

@@ -87,7 +87,7 @@ test("SLA detail lines of the ticket view, in Vietnam time", () => {
 
 test("error messages: the service's own first, then per status and action", () => {
   assert.equal(errorMessage(new TypeError("fetch")), "Không kết nối được tới máy chủ. Vui lòng kiểm tra mạng và thử lại.");
-  assert.equal(errorMessage(new ApiError(401, { message: "x" })), "Mã đăng nhập không đúng");
+  assert.equal(errorMessage(new ApiError(401, { message: "x" })), "Phiên làm việc đã kết thúc. Vui lòng đăng nhập lại.");
   assert.equal(
     errorMessage(new ApiError(403, { claimed_by: "lan" })),
     "Phiếu này đang do nhân viên khác xử lý (lan). Bạn không thể thao tác trên phiếu này.",

@@ -75,7 +75,7 @@ test("money, percentages and accuracy changes", () => {
 test("error messages of the studio", () => {
   assert.equal(
     errorMessage(new ApiError(403, { message: "x" })),
-    "Mã này không có quyền sửa nội dung của bot (đây là mã của nhân viên CSKH hoặc của máy chủ). Hãy dùng mã của đội nội dung.",
+    "Tài khoản của bạn không có quyền sửa nội dung của bot.",
   );
   assert.equal(errorMessage(new ApiError(409, {})), "Nội dung này vừa được người khác sửa.");
   assert.equal(errorMessage(new ApiError(422, { message: "Thiếu câu trả lời." })), "Thiếu câu trả lời.");

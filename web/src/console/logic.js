@@ -125,7 +125,7 @@ export function errorMessage(err, action) {
   const own = ownMessage(err);
   switch (err.status) {
     case 401:
-      return "Mã đăng nhập không đúng";
+      return "Phiên làm việc đã kết thúc. Vui lòng đăng nhập lại.";
     case 403:
       if (action === "admin") return own || "Bạn không có quyền thực hiện thao tác này.";
       return (

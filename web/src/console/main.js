@@ -6,6 +6,7 @@ import { ApiError, listFrom, readBody, requestInit } from "../shared/api.js";
 import { createBanner } from "../shared/banner.js";
 import { enterSends } from "../shared/keys.js";
 import { duration, timeOfDayWithDate } from "../shared/format.js";
+import { loadSession, sessionEnded, wireSessionControls } from "../shared/session.js";
 import {
   CHANNEL_LABELS,
   cannedItems,
@@ -30,8 +31,8 @@ import {
   statusLabel,
 } from "./logic.js";
 
-var TOKEN_KEY = "senmart.console.token";
-var ME_KEY = "senmart.console.me";
+var PRESENCE_MS = 20000; // heartbeat: online, or away after AWAY_AFTER_MS without input (or when chosen)
+var AWAY_AFTER_MS = 5 * 60000;
 var POLL_MS = 1000; // fallback poll while the event stream is down
 var SAFETY_REFRESH_MS = 15000; // full refresh even with a healthy stream
 var DASHBOARD_MS = 5000;
@@ -41,8 +42,10 @@ var LINKED_REFRESH_MS = 15000;
 
 // ---------------------------------------------------------------- state
 var state = {
-  token: null,
-  me: null, // agent name when known (GET /api/me, or claimed_by after our own claim)
+  token: null, // the session's CSRF token once signed in (the cookie itself is HttpOnly)
+  me: null, // the signed-in person's name (claimed_by of their tickets)
+  role: null,
+  lastInput: Date.now(),
   filter: "open",
   q: "",
   tickets: [],
@@ -91,88 +94,49 @@ function api(method, path, body, opts) {
   });
 }
 
-// ---------------------------------------------------------------- login / logout
-function showLogin(message) {
-  stopAll();
-  $("app").hidden = true;
-  $("login-view").hidden = false;
-  var le = $("login-error");
-  if (message) {
-    le.textContent = message;
-    le.hidden = false;
-    showError(message);
-  } else {
-    le.hidden = true;
-  }
-  $("token").focus();
-}
-
-function login(token) {
-  token = (token || "").trim();
-  if (!token) {
-    showLogin("Vui lòng nhập mã đăng nhập.");
-    return Promise.resolve();
-  }
-  $("login").disabled = true;
-  return api("GET", "/api/tickets?status=open", undefined, { token: token, login: true })
-    .then(function () {
-      state.token = token;
-      sessionStorage.setItem(TOKEN_KEY, token);
-      return whoAmI();
-    })
-    .then(function () {
-      $("token").value = "";
-      $("login-error").hidden = true;
-      hideError();
-      startApp();
-    })
-    .catch(function (err) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      state.token = null;
-      showLogin(err instanceof ApiError && err.status === 401 ? "Mã đăng nhập không đúng" : errorMessage(err));
-    })
-    .then(function () { $("login").disabled = false; });
-}
-
-function whoAmI() {
-  state.me = sessionStorage.getItem(ME_KEY) || null;
-  return api("GET", "/api/me", undefined, { login: true })
-    .then(function (data) {
-      var name = data && (data.name || data.agent || data.username);
-      if (name) setMe(name);
-    })
-    .catch(function () { /* optional endpoint */ });
-}
-
+// ---------------------------------------------------------------- session, presence
 function setMe(name) {
   state.me = name;
-  sessionStorage.setItem(ME_KEY, name);
-  $("me").textContent = name;
-}
-
-function logout() {
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(ME_KEY);
-  state.token = null;
-  state.me = null;
-  hideError();
-  showLogin(null);
 }
 
 function sessionExpired() {
   if (!state.token) return;
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(ME_KEY);
   state.token = null;
-  state.me = null;
-  showLogin("Mã đăng nhập không đúng");
+  stopAll();
+  sessionEnded();
+}
+
+function reportPresence() {
+  if (!state.token) return;
+  var chosen = $("presence").value;
+  var idle = Date.now() - state.lastInput > AWAY_AFTER_MS || document.visibilityState === "hidden";
+  var status = chosen === "away" || idle ? "away" : "online";
+  api("POST", "/api/presence", { status: status })
+    .then(function (data) { $("dash-online").textContent = String(data.agents_online); })
+    .catch(function () { /* the next heartbeat tries again */ });
+}
+
+function refreshTeam() {
+  if (!state.token || (state.role !== "supervisor" && state.role !== "admin")) return;
+  api("GET", "/api/agents")
+    .then(function (data) {
+      var body = $("team-rows");
+      while (body.firstChild) body.removeChild(body.firstChild);
+      listFrom(data, "agents").forEach(function (agent) {
+        var row = el("tr");
+        row.appendChild(el("td", null, agent.name));
+        row.appendChild(el("td", "presence " + agent.presence, agent.presence_label));
+        row.appendChild(el("td", null, agent.load + "/" + agent.capacity));
+        body.appendChild(row);
+      });
+      $("team").hidden = false;
+    })
+    .catch(function () { /* shown again at the next refresh */ });
 }
 
 // ---------------------------------------------------------------- app lifecycle
 function startApp() {
-  $("login-view").hidden = true;
   $("app").hidden = false;
-  $("me").textContent = state.me || "";
   resetTicketView();
   state.tickets = [];
   state.rows = {};
@@ -184,6 +148,9 @@ function startApp() {
   state.timers.tick = setInterval(tick, 1000);
   state.timers.dashboard = setInterval(refreshDashboard, DASHBOARD_MS);
   state.timers.safety = setInterval(function () { refreshList(); refreshTicket(); }, SAFETY_REFRESH_MS);
+  state.timers.presence = setInterval(function () { reportPresence(); refreshTeam(); }, PRESENCE_MS);
+  reportPresence();
+  refreshTeam();
   var hash = decodeURIComponent((location.hash || "").replace(/^#/, ""));
   if (/^KN-\d{8}-\d+$/.test(hash)) selectTicket(hash);
 }
@@ -211,7 +178,7 @@ function setLive(mode) {
 function connectEvents() {
   if (!window.EventSource) { setLive("poll"); startPolling(); return; }
   if (state.es) state.es.close();
-  var es = new EventSource("/api/events?token=" + encodeURIComponent(state.token));
+  var es = new EventSource("/api/events");
   state.es = es;
   var onEvent = function (ev) {
     var data = null;
@@ -723,11 +690,10 @@ function debounce(fn, ms) {
 }
 
 function init() {
-  $("login-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    login($("token").value);
+  ["keydown", "pointerdown"].forEach(function (kind) {
+    document.addEventListener(kind, function () { state.lastInput = Date.now(); }, { passive: true });
   });
-  $("logout").addEventListener("click", logout);
+  $("presence").addEventListener("change", reportPresence);
   $("error-close").addEventListener("click", hideError);
   Array.prototype.forEach.call(document.querySelectorAll(".filter"), function (b) {
     b.addEventListener("click", function () { setFilter(b.getAttribute("data-status")); });
@@ -753,9 +719,14 @@ function init() {
   });
   $("canned").addEventListener("change", insertCanned);
 
-  var saved = sessionStorage.getItem(TOKEN_KEY);
-  if (saved) login(saved);
-  else showLogin(null);
+  loadSession().then(function (session) {
+    if (!session) return;
+    state.token = session.csrf_token;
+    state.role = session.user.role;
+    setMe(session.user.name);
+    wireSessionControls(session);
+    startApp();
+  });
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

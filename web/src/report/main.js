@@ -1,8 +1,9 @@
 /* SenMart studio report page: GET /studio/api/report drawn as inline SVG (no chart library).
  * Every text goes into the page with textContent; SVG is built with createElementNS and attributes. */
 import { $, clear, el } from "../shared/dom.js";
-import { NETWORK_ERROR } from "../shared/api.js";
+import { NETWORK_ERROR, requestInit } from "../shared/api.js";
 import { clockTime, percentText } from "../shared/format.js";
+import { loadSession, sessionEnded, wireSessionControls } from "../shared/session.js";
 import { dayBars, empty, horizontalBars, riskCoverage } from "./charts.js";
 import {
   accuracyRows,
@@ -15,8 +16,6 @@ import {
 } from "./data.js";
 import { niceMax, quarterMax } from "./scale.js";
 
-const TOKEN_KEY = "senmart.studio.token";
-let token = null;
 
 // ------------------------------------------------------------------ the charts
 function accuracyChart(perTopic, message, evaluation) {
@@ -107,49 +106,25 @@ function inboxChart(byDay) {
   });
 }
 
-// ------------------------------------------------------------------ loading, login
+// ------------------------------------------------------------------ loading
 function showError(message) {
   $("error-text").textContent = message;
   $("error").hidden = false;
 }
 
-function showLogin(message) {
-  $("app").hidden = true;
-  $("login-view").hidden = false;
-  $("login-error").textContent = message || "";
-  $("login-error").hidden = !message;
-  $("token").focus();
-}
-
-function refusedMessage(status) {
-  if (status === 403) {
-    return "Mã này không có quyền xem báo cáo nội dung (đây là mã của nhân viên CSKH hoặc của máy chủ). Hãy dùng mã của đội nội dung.";
-  }
-  return "Mã đăng nhập không đúng hoặc đã bị thu hồi. Vui lòng đăng nhập lại bằng mã của đội nội dung.";
-}
-
-async function load(candidate) {
-  const use = candidate || token;
+async function load() {
   let res;
   try {
-    res = await fetch("/studio/api/report", {
-      headers: { Authorization: "Bearer " + use, Accept: "application/json" },
-      cache: "no-store",
-    });
+    res = await fetch("/studio/api/report", requestInit("GET", ""));
   } catch {
     showError(NETWORK_ERROR);
     return;
   }
   const data = await res.json().catch(() => null);
-  if (res.status === 401 || res.status === 403) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    token = null;
-    showLogin(refusedMessage(res.status));
+  if (res.status === 401) {
+    sessionEnded();
     return;
   }
-  token = use;
-  sessionStorage.setItem(TOKEN_KEY, use);
-  $("login-view").hidden = true;
   $("app").hidden = false;
   if (!res.ok || !data) {
     showError((data && data.message) || `Không tải được báo cáo (lỗi ${res.status}).`);
@@ -165,23 +140,13 @@ async function load(candidate) {
   document.body.dataset.loaded = "true";
 }
 
-$("login-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const value = $("token").value.trim();
-  if (!value) return showLogin("Vui lòng nhập mã đăng nhập.");
-  $("token").value = "";
-  load(value);
-});
-$("logout").addEventListener("click", () => {
-  sessionStorage.removeItem(TOKEN_KEY);
-  token = null;
-  showLogin(null);
-});
 $("reload").addEventListener("click", () => load());
 $("error-close").addEventListener("click", () => {
   $("error").hidden = true;
 });
 
-token = sessionStorage.getItem(TOKEN_KEY);
-if (token) load();
-else showLogin(null);
+loadSession().then((session) => {
+  if (!session) return;
+  wireSessionControls(session);
+  load();
+});

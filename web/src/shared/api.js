@@ -1,4 +1,5 @@
-/* Calls to the services' JSON APIs with a bearer token (console, studio). Pure parts unit-tested. */
+/* Calls to the services' JSON APIs from a signed-in page (console, studio, report, admin): the session
+ * cookie goes by itself (same origin), the session's CSRF token in X-CSRF-Token. Pure parts unit-tested. */
 
 export const NETWORK_ERROR = "Không kết nối được tới máy chủ. Vui lòng kiểm tra mạng và thử lại.";
 
@@ -11,10 +12,12 @@ export class ApiError extends Error {
   }
 }
 
-/** fetch() options: bearer token, no cache; a JSON body, or `rawBody` sent as it is with `contentType`. */
-export function requestInit(method, token, body, opts = {}) {
-  const headers = { Authorization: "Bearer " + token, Accept: "application/json" };
-  const init = { method, headers, cache: "no-store" };
+/** fetch() options: the session's CSRF token, same-origin credentials, no cache; a JSON body, or `rawBody`
+ * sent as it is with `contentType`. */
+export function requestInit(method, csrfToken, body, opts = {}) {
+  const headers = { Accept: "application/json" };
+  if (csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  const init = { method, headers, cache: "no-store", credentials: "same-origin" };
   if (opts.rawBody !== undefined) {
     headers["Content-Type"] = opts.contentType || "application/octet-stream";
     init.body = opts.rawBody;

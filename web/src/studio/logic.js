@@ -118,10 +118,8 @@ export function fieldCandidates(field) {
 }
 
 // ------------------------------------------------------------------ errors
-export const MSG_401 = "Mã đăng nhập không đúng hoặc đã bị thu hồi. Vui lòng đăng nhập lại bằng mã của đội nội dung.";
-export const MSG_403 =
-  "Mã này không có quyền sửa nội dung của bot (đây là mã của nhân viên CSKH hoặc của máy chủ). " +
-  "Hãy dùng mã của đội nội dung.";
+export const MSG_401 = "Phiên làm việc đã kết thúc. Vui lòng đăng nhập lại.";
+export const MSG_403 = "Tài khoản của bạn không có quyền sửa nội dung của bot.";
 
 export function errorMessage(err) {
   if (!(err instanceof ApiError)) return NETWORK_ERROR;

@@ -6,6 +6,7 @@ import { ApiError, listFrom, readBody, requestInit } from "../shared/api.js";
 import { createBanner } from "../shared/banner.js";
 import { enterPressed } from "../shared/keys.js";
 import { dayLabel, timeWithFullDate, todayInVietnam } from "../shared/format.js";
+import { loadSession, sessionEnded, wireSessionControls } from "../shared/session.js";
 import { renderChat } from "./preview.js";
 import {
   DONE_STATES,
@@ -15,8 +16,6 @@ import {
   KINDS,
   MAX_ANSWER,
   MIN_EXAMPLES,
-  MSG_401,
-  MSG_403,
   PAYMENTS,
   PROMO_LISTS,
   PROMO_NUMBERS,
@@ -50,7 +49,6 @@ import {
   validTopicName,
 } from "./logic.js";
 
-const TOKEN_KEY = "senmart.studio.token";
 const JOB_KEY = "senmart.studio.train_job";
 const TAB_KEY = "senmart.studio.tab";
 const PREVIEW_DELAY_MS = 350;
@@ -60,7 +58,7 @@ const INFO_HIDE_MS = 6000;
 
 
 const state = {
-  token: null,
+  token: null, // the session's CSRF token once signed in (the cookie itself is HttpOnly)
   tab: "faq",
   timers: {},
   faq: {
@@ -98,7 +96,7 @@ async function api(method, path, body, opts) {
   const data = await readBody(res, true);
   if (!res.ok) {
     const err = new ApiError(res.status, data);
-    if ((res.status === 401 || res.status === 403) && !opts.login) sessionRefused(res.status);
+    if (res.status === 401) sessionRefused();
     throw err;
   }
   return data;
@@ -175,60 +173,12 @@ function ask(opts) {
   });
 }
 
-// ------------------------------------------------------------------ login / logout
-function showLogin(message) {
-  stopTimers();
-  $("app").hidden = true;
-  $("login-view").hidden = false;
-  const le = $("login-error");
-  le.textContent = message || "";
-  le.hidden = !message;
-  $("token").focus();
-}
-
-async function login(token) {
-  token = (token || "").trim();
-  if (!token) {
-    showLogin("Vui lòng nhập mã đăng nhập.");
-    return;
-  }
-  $("login").disabled = true;
-  try {
-    // /studio/api/* checks the token before anything else: only 401/403 say the token is wrong
-    await api("GET", "/studio/api/topics", undefined, { token, login: true }).catch((err) => {
-      if (err instanceof ApiError && err.status !== 401 && err.status !== 403) return null;
-      throw err;
-    });
-    state.token = token;
-    sessionStorage.setItem(TOKEN_KEY, token);
-    $("token").value = "";
-    hideError();
-    startApp();
-  } catch (err) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    state.token = null;
-    const message =
-      err instanceof ApiError && err.status === 401
-        ? "Mã đăng nhập không đúng. Vui lòng kiểm tra lại mã của đội nội dung."
-        : errorMessage(err);
-    showLogin(message);
-  } finally {
-    $("login").disabled = false;
-  }
-}
-
-function logout() {
-  sessionStorage.removeItem(TOKEN_KEY);
-  state.token = null;
-  hideError();
-  showLogin(null);
-}
-
-function sessionRefused(status) {
+// ------------------------------------------------------------------ session
+function sessionRefused() {
   if (!state.token) return;
-  sessionStorage.removeItem(TOKEN_KEY);
   state.token = null;
-  showLogin(status === 403 ? MSG_403 : MSG_401);
+  stopTimers();
+  sessionEnded();
 }
 
 function stopTimers() {
@@ -242,7 +192,6 @@ function stopTimers() {
 }
 
 function startApp() {
-  $("login-view").hidden = true;
   $("app").hidden = false;
   const wanted = (location.hash || "").replace(/^#/, "") || sessionStorage.getItem(TAB_KEY) || "faq";
   showTab(document.querySelector(`.tab[data-tab="${CSS.escape(wanted)}"]`) ? wanted : "faq");
@@ -1396,11 +1345,6 @@ async function importSheet(event) {
 }
 
 // ================================================================== wiring
-$("login-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  login($("token").value);
-});
-$("logout").addEventListener("click", logout);
 $("error-close").addEventListener("click", hideError);
 for (const tab of document.querySelectorAll(".tab[data-tab]")) {
   tab.addEventListener("click", () => showTab(tab.dataset.tab));
@@ -1489,8 +1433,9 @@ window.addEventListener("beforeunload", (event) => {
   }
 });
 
-const saved = sessionStorage.getItem(TOKEN_KEY);
-if (saved) {
-  state.token = saved;
+loadSession().then((session) => {
+  if (!session) return;
+  state.token = session.csrf_token;
+  wireSessionControls(session);
   startApp();
-} else showLogin(null);
+});
