@@ -18,6 +18,8 @@ WEB_SRC := $(shell find web/src -name '*.js' 2>/dev/null)
 NODE_DEPS := web/node_modules/.installed
 WEB_BUILD := $(CHAT_JS) $(BUNDLES)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# pytest workers of `make test` / `make test-fast` (pytest-xdist; tests/conftest.py schedules the files)
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 # the bot's clock is the real date unless SENMART_TODAY=YYYY-MM-DD is set
 # data read at run time, not training data: promotions (action server, entity rules), canned replies,
 # holidays (handoff service), anger and request-for-a-person lexicons (read when Rasa starts)
@@ -102,12 +104,12 @@ browser-deps:
 		echo "  sudo apt-get install chromium chromium-driver"; exit 1; fi; fi
 
 test: $(MODEL) $(WEB_BUILD) lint web-test validate browser-deps nginx-deps
-	$(VENV)/bin/pytest -q tests
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) tests
 	$(MAKE) --no-print-directory story-test
 
 # every package's logic and API tests, without the slow lanes (tests/conftest.py): no trained model needed
 test-fast: $(STAMP) $(WEB_BUILD) lint web-test nginx-deps
-	$(VENV)/bin/pytest -q tests -m "not slow and not training and not browser and not model"
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) tests -m "not slow and not training and not browser and not model"
 
 # `python -m bot run` puts Debian's nginx in front of its Rasa processes when RASA_WORKERS > 1 (the default
 # on a machine with several cores): installed here when missing, as root

@@ -21,6 +21,12 @@ MODEL_FILES = {
     "nlu/test_selective_answering.py",
 }
 TESTS_DIR = Path(__file__).resolve().parent
+# `make test` runs on several workers (pytest-xdist): a file is one unit of work, all of tests/e2e but the
+# studio's training one unit (one started system per worker that runs it), and these run first, longest
+# first (measured: the studio's train-publish-rollback 300-430 s, the refused bad edit about 250 s, the
+# rest of e2e about 200 s), so the short files fill the other worker meanwhile
+E2E_DIR = "tests/e2e/"
+LONGEST_FIRST = ("tests/e2e/test_studio.py", "tests/studio/test_training.py", "tests/e2e")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -35,6 +41,32 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
         if relative.startswith("e2e/"):
             item.add_marker(pytest.mark.slow)
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit of work of a test for the workers: its file, or "tests/e2e" for the shared system."""
+    path = nodeid.split("::", 1)[0]
+    if path.startswith(E2E_DIR) and path not in LONGEST_FIRST:
+        return E2E_DIR.rstrip("/")
+    return path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's scheduling by scope, with our units and the longest first."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LongestFirst(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+        def _assign_work_unit(self, node) -> None:
+            for scope in reversed(LONGEST_FIRST):
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return LongestFirst(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)
