@@ -68,6 +68,7 @@ POLICY: Dict[Text, Rule] = {
     "/internal/tickets/<ticket_id>": _SERVICE,
     "/internal/tickets/<ticket_id>/csat": _SERVICE,
     "/internal/nlg": _SERVICE,
+    "/internal/nlg/responses": _SERVICE,
     "/internal/models/current": _SERVICE,
     # agents (and supervisors, admins): the console and the ticket API
     "/console": Rule(AGENTS, page=True),

@@ -6,6 +6,8 @@
 - POST /studio/api/models/<id>/rollback → that model becomes current
 - GET /internal/models/current → the current model's tar.gz with an ETag; If-None-Match equal → 304
   (what Rasa's `models:` endpoint pulls every few seconds)
+- GET /internal/nlg/responses → every response of the content files with a version (ETag; 304 while
+  unchanged): what the bot's NLG keeps and re-checks (bot/nlg.py)
 - POST /internal/nlg → Rasa's NLG-server protocol, answered from the content files (studio/nlg_server.py)
 
 /internal/* needs the service token (staff/app.py's authentication hook), /studio/api/* a content token.
@@ -22,6 +24,7 @@ from typing import Text
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
 
+from bot.responses import render
 from common import http
 from studio import nlg_server
 from studio.models import ModelFileHasher, ModelNotFound, ModelRegistry, etag_matches, public_entry
@@ -111,6 +114,15 @@ def register(app: Sanic) -> None:
         )
 
     # -- NLG server for Rasa -----------------------------------------------------------------------
+    @app.get("/internal/nlg/responses")
+    async def nlg_responses(request: Request) -> HTTPResponse:
+        """Every response and its version (bot/nlg.py keeps them and re-checks with If-None-Match)."""
+        version, responses = book.snapshot()
+        headers = {"ETag": f'"{version}"', "Cache-Control": "no-cache"}
+        if etag_matches(request.headers.get("if-none-match"), version):
+            return response.empty(status=304, headers=headers)
+        return response.json({"version": version, "responses": responses}, headers=headers)
+
     @app.post("/internal/nlg")
     async def nlg(request: Request) -> HTTPResponse:
         try:
@@ -122,7 +134,7 @@ def register(app: Sanic) -> None:
                 "Yêu cầu NLG không hợp lệ.",
                 problems=[{"field": problem.field, "message": problem.message}],
             )
-        message = nlg_server.generate(book.responses(), name, slots, channel, arguments, response_id)
+        message = render(book.responses(), name, slots, channel, arguments, response_id)
         if message is None:
             return http.error(
                 404, "no_response", f"Không có câu trả lời '{name}' cho kênh này.", response=name

@@ -7,10 +7,12 @@ without retraining (a studio write re-checks the files at once); a file changed 
 seen within `recheck_seconds` (1 s: listing and stat-ing every content file at each bot message was a
 sixth of the staff service's CPU per customer message).
 
-Variation choice (channel-specific and conditional variations) and `{slot}` filling are Rasa's own
-(`TemplatedNaturalLanguageGenerator.generate_from_slots`, `ResponseVariationFilter`, the interpolator):
-the same text as the model's templated NLG would produce from the same files. Slots come from the
-request's `tracker.slots`, extra values from `arguments` (as Rasa passes an action's kwargs).
+Two ways to ask: `GET /internal/nlg/responses` gives every response at once with a version (ETag; 304
+while unchanged), which the bot's NLG (bot/nlg.py) re-checks at most once a second and answers from itself;
+`POST /internal/nlg` answers one message in Rasa's NLG-server protocol, for any other Rasa. Both make the
+message with `bot.responses.render` (Rasa's own variation choice and `{slot}` filling): the same text as the
+model's templated NLG would produce from the same files. Slots come from the request's `tracker.slots`,
+extra values from `arguments` (as Rasa passes an action's kwargs).
 
 Unknown response, or no variation for the channel/slots → 404 `{"error": "no_response"}`: Rasa's
 callback NLG turns an HTTP error into an exception, `bot.nlg` then answers from the model.
@@ -18,6 +20,8 @@ callback NLG turns an HTTP error into an exception, `bot.nlg` then answers from 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -25,15 +29,12 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import yaml
-from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 
+from bot.responses import Responses
 from studio.content import content_writes
 
 logger = logging.getLogger(__name__)
 
-Responses = Dict[Text, List[Dict[Text, Any]]]
-# parameter names of generate_from_slots: an argument of that name cannot be a placeholder value
-_RESERVED_ARGUMENTS = frozenset({"utter_action", "filled_slots", "output_channel"})
 _Stamp = Tuple[int, int]  # (mtime_ns, size)
 
 try:  # libyaml when available: the FAQ files are re-read on every edit
@@ -82,6 +83,7 @@ class ResponseBook:
         self._files: Dict[Path, Tuple[_Stamp, Responses]] = {}
         self._merged: Responses = {}
         self._merged_key: Optional[Tuple[Tuple[Text, _Stamp], ...]] = None
+        self._version = ""
         self._lock = threading.Lock()
         self.reloads = 0  # how many times the merged book was rebuilt (tests)
 
@@ -123,8 +125,17 @@ class ResponseBook:
             self._files = files
             self._merged = merged
             self._merged_key = key
+            self._version = hashlib.sha256(
+                json.dumps(merged, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+            ).hexdigest()[:32]
             self.reloads += 1
             return merged
+
+    def snapshot(self) -> Tuple[Text, Responses]:
+        """(version, responses): the version is a hash of the responses, the same until one changes."""
+        self.responses()
+        with self._lock:  # set together under the lock by a rebuild
+            return self._version, self._merged
 
 
 def parse_request(body: Any) -> Tuple[Text, Optional[Text], Dict[Text, Any], Dict[Text, Any], Text]:
@@ -149,24 +160,3 @@ def parse_request(body: Any) -> Tuple[Text, Optional[Text], Dict[Text, Any], Dic
     channel = body.get("channel") or {}
     channel_name = channel.get("name") if isinstance(channel, dict) else channel
     return name, response_id, slots, arguments, channel_name if isinstance(channel_name, str) else ""
-
-
-def generate(
-    responses: Responses,
-    name: Text,
-    slots: Dict[Text, Any],
-    channel: Text,
-    arguments: Optional[Dict[Text, Any]] = None,
-    response_id: Optional[Text] = None,
-) -> Optional[Dict[Text, Any]]:
-    """What Rasa's templated NLG says for `name` on `channel` with these slots; None if nothing fits."""
-    if name not in responses:
-        return None
-    if response_id:
-        # the variation Rasa picked by id on its side (response ids), when the content still has it
-        same_id = [v for v in responses[name] if v.get("id") == response_id]
-        if same_id:
-            responses = {name: same_id}
-    generator = TemplatedNaturalLanguageGenerator(responses)
-    extra = {k: v for k, v in (arguments or {}).items() if k not in _RESERVED_ARGUMENTS}
-    return generator.generate_from_slots(name, slots, channel, **extra)

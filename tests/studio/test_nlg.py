@@ -1,7 +1,9 @@
-"""The studio's NLG server (POST /internal/nlg on the real handoff service) and bot.nlg's fallback."""
+"""The studio's NLG server (POST /internal/nlg and GET /internal/nlg/responses on the real staff service)
+and bot.nlg: the studio's responses kept in the process, re-checked, and the model's as the fallback."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -270,7 +272,38 @@ def test_endpoints_yml_builds_it_with_the_token_header(monkeypatch):
     assert isinstance(nlg, TemplatedNaturalLanguageGenerator)
     assert nlg.endpoint.url == "http://127.0.0.1:8000/internal/nlg"
     assert nlg.endpoint.headers == {"Authorization": "Bearer tok-123"}
-    assert (nlg.timeout, nlg.retry_after) == (1.5, 5.0)
+    assert nlg.responses_url == "http://127.0.0.1:8000/internal/nlg/responses"
+    assert (nlg.timeout, nlg.retry_after, nlg.refresh_seconds) == (1.5, 5.0, 1.0)
+
+
+def test_the_responses_come_with_a_version_and_304_while_unchanged(service, content):
+    auth = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+    url = service.url + "/internal/nlg/responses"
+    assert requests.get(url, timeout=5).status_code == 401
+    first = requests.get(url, headers=auth, timeout=5)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert etag == f'"{first.json()["version"]}"'
+    assert first.json()["responses"]["utter_faq/shipping_fee"] == [{"text": SHIPPING}]
+    assert first.json()["responses"]["utter_test_tier"][0]["condition"][0]["value"] == "Vàng"
+    again = requests.get(url, headers={**auth, "If-None-Match": etag}, timeout=5)
+    assert (again.status_code, again.content, again.headers["ETag"]) == (304, b"", etag)
+    path = content / "data" / "nlu" / "faq" / "shipping_fee.yml"
+    rewrite(path, "25.000đ", "28.000đ")
+    try:
+        deadline = time.monotonic() + 2.5
+        while (
+            changed := requests.get(url, headers={**auth, "If-None-Match": etag}, timeout=5)
+        ).status_code == 304:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert changed.status_code == 200 and changed.headers["ETag"] != etag
+        assert changed.json()["responses"]["utter_faq/shipping_fee"] == [
+            {"text": SHIPPING.replace("25.000đ", "28.000đ")}
+        ]
+    finally:
+        rewrite(path, "28.000đ", "25.000đ")
+    answer_within(service, "utter_faq/shipping_fee", {"text": SHIPPING}, 2.5)
 
 
 async def test_answers_come_from_the_server(service):
@@ -279,7 +312,51 @@ async def test_answers_come_from_the_server(service):
         "utter_faq/shipping_fee", tracker(), "rest", domain_responses=MODEL_RESPONSES
     )
     assert message == {"text": SHIPPING}
-    assert (nlg.remote_answers, nlg.fallbacks) == (1, 0)
+    assert (nlg.studio_answers, nlg.fallbacks, nlg.fetches) == (1, 0, 1)
+    # slots, channel variations and conditions are filled in the bot, as the server would
+    assert await nlg.generate("utter_test_order", tracker(order_id="SM7"), "facebook") == {
+        "text": "Messenger: đơn SM7 đang được xử lý.",
+        "channel": "facebook",
+    }
+    assert (await nlg.generate("utter_test_tier", tracker(member_tier="Vàng"), "rest"))["text"] == (
+        "Hạng Vàng được ưu đãi riêng."
+    )
+    assert (nlg.studio_answers, nlg.fetches) == (3, 1)  # within refresh_seconds: no request
+
+
+async def test_every_message_equals_the_servers_answer(service):
+    """The bot's own rendering and the server's POST /internal/nlg give the same message."""
+    nlg = generator(service.url + "/internal/nlg")
+    cases = [
+        ("utter_test_order", {"order_id": "SM1"}, "rest"),
+        ("utter_test_order", {"order_id": "SM1"}, "facebook"),
+        ("utter_test_tier", {"member_tier": "Vàng"}, "rest"),
+        ("utter_test_tier", {}, "rest"),
+        ("utter_greet", {}, "socketio"),
+        ("utter_faq/shipping_fee", {}, "rest"),
+    ]
+    for name, slots, channel in cases:
+        ours = await nlg.generate(name, tracker(**slots), channel)
+        assert ours == service.nlg(body(name, slots, channel)).json(), name
+
+
+async def test_an_edit_is_seen_within_the_refresh_interval_with_one_request_a_check(service, content):
+    nlg = generator(service.url + "/internal/nlg", refresh_seconds=0.2)
+    assert (await nlg.generate("utter_faq/shipping_fee", tracker(), "rest"))["text"] == SHIPPING
+    path = content / "data" / "nlu" / "faq" / "shipping_fee.yml"
+    rewrite(path, "25.000đ", "29.000đ")
+    try:
+        started = time.monotonic()
+        while (await nlg.generate("utter_faq/shipping_fee", tracker(), "rest"))["text"] == SHIPPING:
+            assert time.monotonic() - started < 2.5
+            await asyncio.sleep(0.02)
+    finally:
+        rewrite(path, "29.000đ", "25.000đ")
+    seconds = time.monotonic() - started
+    answer_within(service, "utter_faq/shipping_fee", {"text": SHIPPING}, 2.5)
+    # the server re-reads files within 1 s, the bot re-checks every 0.2 s; far fewer requests than messages
+    assert seconds < 1.5
+    assert nlg.fetches <= seconds / 0.2 + 2 and nlg.studio_answers > nlg.fetches
 
 
 async def test_faq_answers_go_through_it(service, content):
@@ -332,19 +409,19 @@ async def test_server_down_falls_back_with_a_warning(caplog):
 
 
 class SlowServer:
-    """Answers every request after `delay` seconds (a hung NLG server); counts requests."""
+    """Answers every request after `delay` seconds (a hung NLG server) with `status` and `payload`;
+    counts requests."""
 
-    def __init__(self, delay: float, status: int = 200) -> None:
+    def __init__(self, delay: float, status: int = 200, payload: bytes = b'{"text": "too late"}') -> None:
         self.hits = 0
+        self.status = status
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
+            def do_GET(self) -> None:
                 outer.hits += 1
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 time.sleep(delay)
-                payload = b'{"text": "too late"}'
-                self.send_response(status)
+                self.send_response(outer.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -384,14 +461,36 @@ async def test_slow_server_times_out_then_is_skipped(caplog):
     assert len(warnings) == 1 and "no answer within 0.3s" in warnings[0]
 
 
-async def test_server_error_and_invalid_answer_fall_back():
-    failing = SlowServer(delay=0, status=500)
+async def test_server_error_and_invalid_answers_fall_back():
+    for status, payload in [
+        (500, b'{"error": "boom"}'),
+        (200, b'{"text": "not a set of responses"}'),
+        (200, b'{"responses": {"utter_greet": [{"text": 5}]}}'),
+        (200, b"not json"),
+    ]:
+        failing = SlowServer(delay=0, status=status, payload=payload)
+        try:
+            nlg = generator(failing.url, retry_after=0)
+            assert (await nlg.generate("utter_greet", tracker(), "rest"))["text"] == "model greeting"
+        finally:
+            failing.close()
+        assert (nlg.studio_answers, nlg.fallbacks, nlg.studio) == (0, 1, None), payload
+
+
+async def test_the_last_responses_stay_when_the_server_fails_later(caplog):
+    server = SlowServer(delay=0, payload=b'{"responses": {"utter_greet": [{"text": "studio greeting"}]}}')
     try:
-        nlg = generator(failing.url, retry_after=0)
-        assert (await nlg.generate("utter_greet", tracker(), "rest"))["text"] == "model greeting"
+        nlg = generator(server.url, refresh_seconds=0, retry_after=30)
+        assert (await nlg.generate("utter_greet", tracker(), "rest"))["text"] == "studio greeting"
+        server.status = 503
+        with caplog.at_level(logging.WARNING, logger="bot.nlg"):
+            assert (await nlg.generate("utter_greet", tracker(), "rest"))["text"] == "studio greeting"
+            assert (await nlg.generate("utter_greet", tracker(), "rest"))["text"] == "studio greeting"
     finally:
-        failing.close()
-    assert (nlg.remote_answers, nlg.fallbacks) == (0, 1)
+        server.close()
+    assert server.hits == 2  # after the failure: not asked again within retry_after
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.nlg"]
+    assert len(warnings) == 1 and "HTTP 503" in warnings[0] and "the responses it gave last" in warnings[0]
 
 
 async def test_model_fallback_fills_slots_like_rasa():
