@@ -23,8 +23,9 @@ from sanic import Sanic
 
 from bot.channels import zalo_api
 from bot.channels.webhooks import ATTACHMENT_REPLY, STICKER_REPLY
-from bot.channels.zalo import LAST_KEY, WINDOW_SECONDS, ZaloChannel, ZaloOutput
+from bot.channels.zalo import ZaloChannel, ZaloOutput
 from bot.channels.zalo_api import TOKEN_KEY, ZaloOAuthClient, ZaloTokenError, ZaloTokenStore
+from bot.channels.zalo_window import LAST_KEY, WINDOW_SECONDS
 from bot.nlu.inbound import PAYLOAD_FLAG
 from bot.services import free_port
 from common.delivery import ZALO_WINDOW, NotDelivered
@@ -398,7 +399,7 @@ async def test_image_with_caption_keeps_both(serve):
 
 @pytest.mark.parametrize("name", ["follow", "unfollow"])
 async def test_follow_and_unfollow_are_logged_without_a_turn(serve, zalo, redis_client, caplog, name):
-    caplog.set_level(logging.INFO, logger="bot.channels.zalo")
+    caplog.set_level(logging.INFO, logger="bot.channels.zalo_intake")
     served = await serve()
     user = new_user()
     event = {**served.event(name, user), "follower": {"id": user}, "source": "oa_profile"}

@@ -12,7 +12,7 @@ import redis
 import requests
 
 from bot.channels.webhooks import ATTACHMENT_REPLY
-from bot.channels.zalo import LAST_KEY, WINDOW_SECONDS
+from bot.channels.zalo_window import LAST_KEY, WINDOW_SECONDS
 from tests.polling import wait_for
 
 from .conftest import ZALO_OA_SECRET_KEY, api, settled, tracker
