@@ -112,6 +112,7 @@ def serve_and_measure(model: Path, conversations: int) -> Dict[str, object]:
     """Start the real system with a model; measure start-up, latency, throughput and peak RSS."""
     settings = Settings(
         rasa_port=free_port(),
+        ingress_port=free_port(),
         action_port=free_port(),
         embedded_redis_port=free_port(),
         var_dir=OUT / f"var-{model.stem}",
@@ -144,6 +145,7 @@ def handoff_measure(model: Path) -> Dict[str, object]:
 
     settings = Settings(
         rasa_port=free_port(),
+        ingress_port=free_port(),
         action_port=free_port(),
         handoff_port=free_port(),
         embedded_redis_port=free_port(),
@@ -178,6 +180,7 @@ def channels_measure(model: Path) -> Dict[str, object]:
     zalo = ZaloStandIn().start()
     settings = Settings(
         rasa_port=free_port(),
+        ingress_port=free_port(),
         action_port=free_port(),
         handoff_port=free_port(),
         embedded_redis_port=free_port(),
