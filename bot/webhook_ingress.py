@@ -5,7 +5,7 @@ bot/channels/zalo_intake.py) at their usual URLs, /webhooks/facebook/… and /we
 signature, de-duplicates by message id and appends the event to the channel's Redis stream, and answers.
 The consumers in the Rasa processes run the turns (bot/channels/webhook_queue.py). Its acknowledgements do
 not wait behind the Rasa processes' TensorFlow turns, and it imports neither Rasa nor TensorFlow (about
-60 MB instead of a Rasa process's 1 GB). nginx sends the two webhook paths here (bot/proxy.py,
+40 MB instead of a Rasa process's 1 GB). nginx sends the two webhook paths here (bot/proxy.py,
 deploy/nginx.conf); a Rasa process alone still answers them itself.
 
 Environment: WEBHOOK_INGRESS_HOST (127.0.0.1), WEBHOOK_INGRESS_PORT (5070), REDIS_URL, FB_VERIFY_TOKEN,
@@ -35,7 +35,7 @@ from bot.channels.zalo_window import InteractionClock
 from common.contracts import WEBHOOK_INGRESS_PORT
 from common.privacy import logging_config
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("bot.webhook_ingress")  # also when run as __main__
 
 PORT_VARIABLE = "WEBHOOK_INGRESS_PORT"
 HOST_VARIABLE = "WEBHOOK_INGRESS_HOST"

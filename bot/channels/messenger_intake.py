@@ -20,7 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.webhook_intake import MAX_BODY_BYTES, Refusals, client_address, read_body
+from bot.channels.webhook_intake import Refusals, read_delivery
 from bot.channels.webhook_queue import WebhookQueue
 
 logger = logging.getLogger(__name__)
@@ -94,6 +94,13 @@ class MessengerIntake:
         expected = hmac.new(self.app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
         return hmac.compare_digest(expected.encode(), signature.strip().lower().encode("utf-8", "replace"))
 
+    def _well_formed(self, signature: Text) -> bool:
+        """Whether the header can be checked: `sha256=<64 hex digits>` and the app secret set."""
+        if not self.app_secret:
+            self.signature_valid(b"", signature)  # says once that FB_APP_SECRET is not configured
+            return False
+        return bool(SIGNATURE_FORMAT.match(signature))
+
     def blueprint(self, name: Text) -> Blueprint:
         """The routes on a new blueprint, mounted at /webhooks/facebook (the channel adds its consumer)."""
         webhook = Blueprint(name, __name__)
@@ -127,26 +134,14 @@ class MessengerIntake:
 
     async def receive(self, request: Request) -> HTTPResponse:
         """A signed delivery: every message and postback of it queued once; 200 `EVENT_RECEIVED`."""
-        # the body is read only after the cheap checks: a sender whose signatures keep failing, or a
-        # request without a well-formed signature, costs no upload (headers only)
-        client = client_address(request)
-        refused = self.refusals.before_reading(request, MAX_BODY_BYTES)
-        if refused is not None:
-            return refused
-        signature = request.headers.get("X-Hub-Signature-256") or ""
-        if not self.app_secret or not SIGNATURE_FORMAT.match(signature):
-            self.signature_valid(b"", signature)  # says once that FB_APP_SECRET is not configured
-            self.refusals.note(client, "missing or malformed X-Hub-Signature-256")
-            return response.text("invalid signature", status=403, headers={"Connection": "close"})
-        body = await read_body(request, MAX_BODY_BYTES)
-        if body is None:
-            self.refusals.note(client, "body over 1 MB")
-            return response.text("payload too large", status=413, headers={"Connection": "close"})
-        if not self.signature_valid(body, signature):
-            self.refusals.note(client, "wrong X-Hub-Signature-256")
+        delivery = await read_delivery(request, self.refusals, "X-Hub-Signature-256", self._well_formed)
+        if isinstance(delivery, HTTPResponse):
+            return delivery
+        if not self.signature_valid(delivery.body, delivery.signature):
+            self.refusals.note(delivery.client, "wrong X-Hub-Signature-256")
             return response.text("invalid signature", status=403)
         try:
-            payload = json.loads(body.decode("utf-8"))
+            payload = json.loads(delivery.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             logger.warning("Messenger webhook body is not valid JSON.")
             return response.text("malformed JSON", status=400)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable, Dict, Optional, Text, Tuple
+from typing import Callable, Dict, NamedTuple, Optional, Text, Tuple, Union
 
 from sanic import response
 from sanic.request import Request
@@ -41,6 +41,36 @@ async def read_body(request: Request, limit: int) -> Optional[bytes]:
         if size > limit:
             return None
         chunks.append(chunk)
+
+
+class Delivery(NamedTuple):
+    """A delivery that passed the checks before its signature is computed."""
+
+    body: bytes
+    signature: Text  # the signature header, stripped
+    client: Text  # the sender's address (client_address)
+
+
+async def read_delivery(
+    request: Request, refusals: "Refusals", header: Text, well_formed: Callable[[Text], bool]
+) -> Union[Delivery, HTTPResponse]:
+    """The checks of a signed delivery before its signature is computed, the cheap ones first so that a
+    sender whose signatures keep failing, or a request without a well-formed signature, costs no upload:
+    429 for a blocked sender, 413 for a declared body over MAX_BODY_BYTES, 403 unless the `header` is
+    `well_formed`, then the body read (413 once it passes the limit). Each refusal counts."""
+    client = client_address(request)
+    refused = refusals.before_reading(request, MAX_BODY_BYTES)
+    if refused is not None:
+        return refused
+    signature = (request.headers.get(header) or "").strip()
+    if not well_formed(signature):
+        refusals.note(client, f"missing or malformed {header}")
+        return response.text("invalid signature", status=403, headers={"Connection": "close"})
+    body = await read_body(request, MAX_BODY_BYTES)
+    if body is None:
+        refusals.note(client, "body over 1 MB")
+        return response.text("payload too large", status=413, headers={"Connection": "close"})
+    return Delivery(body, signature, client)
 
 
 class Refusals:

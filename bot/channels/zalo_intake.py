@@ -24,7 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.webhook_intake import MAX_BODY_BYTES, Refusals, client_address, read_body
+from bot.channels.webhook_intake import Refusals, read_delivery
 from bot.channels.webhook_queue import WebhookQueue
 from bot.channels.zalo_window import InteractionClock
 from common.privacy import mask_digits
@@ -107,18 +107,12 @@ class ZaloIntake:
         """A signed event: checked, then handled (`_handle`); 503 while not configured or Redis is down."""
         if not self.configured:
             return response.json({"error": "not_configured", "message": NOT_CONFIGURED}, status=503)
-        client = client_address(request)
-        refused = self.refusals.before_reading(request, MAX_BODY_BYTES)
-        if refused is not None:
-            return refused
-        header = request.headers.get("X-ZEvent-Signature") or ""
-        if not SIGNATURE_FORMAT.match(header.strip()):
-            self.refusals.note(client, "missing or malformed X-ZEvent-Signature")
-            return response.text("invalid signature", status=403, headers={"Connection": "close"})
-        body = await read_body(request, MAX_BODY_BYTES)
-        if body is None:
-            self.refusals.note(client, "body over 1 MB")
-            return response.text("payload too large", status=413, headers={"Connection": "close"})
+        delivery = await read_delivery(
+            request, self.refusals, "X-ZEvent-Signature", lambda header: bool(SIGNATURE_FORMAT.match(header))
+        )
+        if isinstance(delivery, HTTPResponse):
+            return delivery
+        body, header, client = delivery
         try:
             payload = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):

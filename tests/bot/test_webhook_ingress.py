@@ -2,7 +2,7 @@
 real Redis, in this test's event loop; and the process itself (`python -m bot.webhook_ingress`), which
 must import neither Rasa nor TensorFlow and must mask personal data in its log."""
 
-import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -11,7 +11,6 @@ import sys
 import time
 import uuid
 
-import aiohttp
 import pytest
 import requests
 from sanic import Sanic
@@ -21,6 +20,7 @@ from bot.channels.zalo_window import LAST_KEY
 from bot.services import PROJECT_ROOT, Process, free_port, wait_until
 from bot.webhook_ingress import IngressSettings, create_app
 from common.webhook_keys import stream_key
+from tests.serving import serving
 
 FB_SECRET = "ingress-app-secret"
 FB_VERIFY = "ingress-verify-token"
@@ -88,31 +88,15 @@ def redis_url(redis_client, redis_server):
 async def serve(monkeypatch):
     """serve(settings, real_ip_header=None) → an aiohttp session on the ingress app, served on a free port."""
     monkeypatch.setattr(Sanic, "_app_registry", {})
-    stack = []
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(settings, real_ip_header=None):
-        app = create_app(settings, name=f"ingress_test_{uuid.uuid4().hex[:8]}")
-        if real_ip_header:
-            app.config.REAL_IP_HEADER = real_ip_header
-        port = free_port()
-        server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
-        session = aiohttp.ClientSession(f"http://127.0.0.1:{port}")
-        stack.append((server, session))
-        return session
+        async def start(settings, real_ip_header=None):
+            app = create_app(settings, name=f"ingress_test_{uuid.uuid4().hex[:8]}")
+            if real_ip_header:
+                app.config.REAL_IP_HEADER = real_ip_header
+            return await stack.enter_async_context(serving(app))
 
-    yield start
-    for server, session in stack:
-        await session.close()
-        for connection in list(server.connections):  # closed by the client: let the server see it
-            connection.close_if_idle()
-        await asyncio.sleep(0.05)
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+        yield start
 
 
 async def answer(session, method, path, **kwargs):

@@ -3,6 +3,7 @@
 app is served on a free port as tests/handoff/test_app_factory.py does)."""
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import json
@@ -10,7 +11,6 @@ import logging
 import time
 import uuid
 
-import aiohttp
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -33,6 +33,7 @@ from handoff.app import error_response
 from handoff.relay import CustomerUnreachable, RasaRelay
 from testkit.zalo_stand_in import ZaloStandIn
 from tests.polling import wait_for_async
+from tests.serving import serving
 
 OA_SECRET = "oa-secret-key-for-tests"
 OTHER_APP = "9999999999999999999"
@@ -164,34 +165,22 @@ async def serve(zalo, redis_url, monkeypatch):
     """serve(**channel settings) → Served: the channel's blueprint on a Sanic app on a free port."""
     # the channel finds Rasa's agent with Sanic.get_app(), as in Rasa's one-app process: only this test's app
     monkeypatch.setattr(Sanic, "_app_registry", {})
-    stack = []
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(**overrides):
-        channel = make_channel(zalo, redis_url, **overrides)
-        agent = FakeAgent()
-        app = Sanic(f"zalo_test_{uuid.uuid4().hex[:8]}")
-        app.ctx.agent = agent
+        async def start(**overrides):
+            channel = make_channel(zalo, redis_url, **overrides)
+            agent = FakeAgent()
+            app = Sanic(f"zalo_test_{uuid.uuid4().hex[:8]}")
+            app.ctx.agent = agent
 
-        async def handler(message):
-            await agent.handle_message(message)
+            async def handler(message):
+                await agent.handle_message(message)
 
-        app.blueprint(channel.blueprint(handler), url_prefix="/webhooks/zalo")
-        port = free_port()
-        server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
-        session = aiohttp.ClientSession(f"http://127.0.0.1:{port}")
-        stack.append((app, server, session))
-        return Served(session, channel, agent, zalo)
+            app.blueprint(channel.blueprint(handler), url_prefix="/webhooks/zalo")
+            session = await stack.enter_async_context(serving(app))
+            return Served(session, channel, agent, zalo)
 
-    yield start
-    for app, server, session in stack:
-        await session.close()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+        yield start
 
 
 wait_until = functools.partial(wait_for_async, timeout=5.0)
