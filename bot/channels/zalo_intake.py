@@ -150,8 +150,12 @@ class ZaloIntake:
         if not name.startswith(SEND_PREFIX) or not sender_id or not msg_id:
             logger.info("Zalo event %r ignored.", name[:40])
             return response.json({"status": "ignored"})
-        await self.clock.note(sender_id, event_time(payload, now))
-        if not await self.queue.enqueue(sender_id, msg_id, payload):
+        # the interaction noted and the event queued in one round trip
+        pipe = self.queue.redis.pipeline(transaction=False)
+        self.clock.add_note(pipe, sender_id, event_time(payload, now))
+        self.queue.add_enqueue(pipe, sender_id, msg_id, payload)
+        _, entry_id = await pipe.execute()
+        if not entry_id:
             logger.info("Zalo message %s was received already (redelivery); skipped.", msg_id)
             return response.json({"status": "duplicate"})
         self.accepted += 1
