@@ -425,6 +425,7 @@ def abuse_measure(model: Path, quiet_seconds: float = 20.0) -> Dict[str, Any]:
         debian.start()
     settings = Settings(
         rasa_port=free_port(),
+        ingress_port=free_port(),
         action_port=free_port(),
         handoff_port=free_port(),
         embedded_redis_port=free_port(),

@@ -112,6 +112,7 @@ def serve_and_measure(model: Path, conversations: int) -> Dict[str, object]:
     """Start the real system with a model; measure start-up, latency, throughput and peak RSS."""
     settings = Settings(
         rasa_port=free_port(),
+        ingress_port=free_port(),
         action_port=free_port(),
         embedded_redis_port=free_port(),
         var_dir=OUT / f"var-{model.stem}",
@@ -144,6 +145,7 @@ def handoff_measure(model: Path) -> Dict[str, object]:
 
     settings = Settings(
         rasa_port=free_port(),
+        ingress_port=free_port(),
         action_port=free_port(),
         handoff_port=free_port(),
         embedded_redis_port=free_port(),
@@ -178,6 +180,7 @@ def channels_measure(model: Path) -> Dict[str, object]:
     zalo = ZaloStandIn().start()
     settings = Settings(
         rasa_port=free_port(),
+        ingress_port=free_port(),
         action_port=free_port(),
         handoff_port=free_port(),
         embedded_redis_port=free_port(),
@@ -532,9 +535,10 @@ p50 {z['p50']:.0f} ms, p95 {z['p95']:.0f} ms, max {z['max']:.0f} ms (one custome
 answers at once and the queue's consumer runs the turn).
 
 Acknowledge, then process: concurrent senders on each webhook, each posting its next message as soon as
-the previous one is acknowledged; the acknowledgement (verify, de-duplicate, append to the Redis stream)
-against the whole backlog answered by the consumers (messages in the trackers: each once; replies sent
-against the bot messages the trackers hold):
+the previous one is acknowledged; the acknowledgement (verify, de-duplicate, append to the Redis stream:
+the webhook ingress behind nginx, bot/webhook_ingress.py) against the whole backlog answered by the Rasa
+processes' consumers (messages in the trackers: each once; replies sent against the bot messages the
+trackers hold):
 
 | Channel | senders × messages | ack p50 | ack p95 | ack max | all answered after | in trackers | replies |
 |---|---|---|---|---|---|---|---|

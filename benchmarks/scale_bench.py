@@ -119,6 +119,7 @@ def measure(
     benchmarks = Path(__file__).resolve().parent
     settings = Settings(
         rasa_port=free_port(),
+        ingress_port=free_port(),
         action_port=free_port(),
         handoff_port=free_port(),
         embedded_redis_port=free_port(),

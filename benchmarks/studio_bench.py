@@ -100,6 +100,7 @@ def studio_measure(model: Path, full_retrain_s: Optional[float]) -> Dict[str, ob
     content = copy_content(OUT / "studio-content")
     settings = Settings(
         rasa_port=free_port(),
+        ingress_port=free_port(),
         action_port=free_port(),
         handoff_port=free_port(),
         embedded_redis_port=free_port(),

@@ -14,8 +14,8 @@ from bot.settings import Settings
 
 
 def run() -> int:
-    """Start Redis, the staff service, the action server and Rasa (behind nginx when RASA_WORKERS > 1);
-    print where to go; stop all on Ctrl-C or when one of them dies."""
+    """Start Redis, the staff service, the action server and Rasa (behind nginx, with the webhook ingress,
+    when RASA_WORKERS > 1); print where to go; stop all on Ctrl-C or when one of them dies."""
     settings = Settings.from_env()
     system = System(settings)
     state = {"stopping": False, "started": False}
@@ -29,7 +29,11 @@ def run() -> int:
     # and then Python would never raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    rasa = "Rasa" if settings.rasa_workers == 1 else f"{settings.rasa_workers} Rasa processes behind nginx"
+    rasa = (
+        "Rasa"
+        if settings.rasa_workers == 1
+        else f"{settings.rasa_workers} Rasa processes and the webhook ingress behind nginx"
+    )
     print(f"Starting SenMart: Redis, action server, {rasa} (first start takes about a minute)...", flush=True)
     try:
         system.start()
@@ -58,6 +62,12 @@ def run() -> int:
     else:
         admin_note = f"  Sign in           : {staff_url}/signin with your account\n"
     redis_note = "REDIS_URL" if settings.redis_url else f"embedded, data in {settings.var_dir / 'redis'}"
+    # with nginx, the webhook ingress acknowledges both webhooks; one Rasa process answers them itself
+    ingress_line = (
+        f"  Webhook ingress   : {system.ingress_url}/health (acknowledges the two webhooks above)\n"
+        if settings.rasa_workers > 1
+        else ""
+    )
     print(
         "\nSenMart is running.\n"
         f"  Chat page         : {staff_url}/\n"
@@ -71,6 +81,7 @@ def run() -> int:
         f"  Messenger webhook : http://localhost:{settings.rasa_port}/webhooks/facebook/webhook "
         f"({messenger_note})\n"
         f"  Zalo OA webhook   : http://localhost:{settings.rasa_port}/webhooks/zalo/webhook ({zalo_note})\n"
+        f"{ingress_line}"
         f"  Action server     : http://127.0.0.1:{settings.action_port}/health (Rasa only: token required)\n"
         f"  Redis             : {system.redis.safe_url} ({redis_note})\n"
         f"  Rasa API token    : {system.rasa_auth_token}\n"

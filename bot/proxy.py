@@ -8,6 +8,10 @@ worker (400 "Invalid session" on the others). nginx can route: every Rasa proces
 `/socket.io/` requests carrying a known prefix to that process. Everything else, and a socket.io request
 without a sid (the handshake, a WebSocket-only client) or with an unknown prefix, goes round robin.
 Every value of the map is a fixed upstream name written here: nothing from a request becomes an address.
+
+Messenger's and Zalo's webhooks (`/webhooks/facebook/`, `/webhooks/zalo/`) go to the webhook ingress
+(bot/webhook_ingress.py) when there is one: it acknowledges them without waiting behind the Rasa processes'
+turns, which the consumers in those processes then run.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence, Text
+from typing import List, Optional, Sequence, Text, Tuple
 
 from bot.channels.process_tag import TAG_PATTERN, sid_prefix
 
 NGINX = "/usr/sbin/nginx"  # Debian's nginx-light (`make run` installs it when missing)
 POOL = "rasa"  # the round-robin upstream
+INGRESS = "webhook_ingress"  # the webhook ingress's upstream
+WEBHOOK_PATHS = ("/webhooks/facebook/", "/webhooks/zalo/")  # what the ingress serves
 # Rasa's own response timeout (`rasa run --response-timeout`, 1 hour): a REST turn waiting on a slow action
 # is not cut shorter behind the proxy than without it; socket.io pings every 25 s on polling and WebSocket
 PROXY_TIMEOUT = "3600s"
@@ -48,10 +54,40 @@ def _listen_address(host: Text, port: int) -> Text:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def _ingress_parts(ingress_port: Optional[int]) -> Tuple[Text, Text]:
+    """The ingress's upstream and its locations (nothing without an ingress)."""
+    if ingress_port is None:
+        return "", ""
+    upstream = f"""
+    # Messenger's and Zalo's webhooks: acknowledged by the webhook ingress (bot/webhook_ingress.py)
+    upstream {INGRESS} {{
+        server 127.0.0.1:{int(ingress_port)};
+        keepalive 32;
+    }}
+"""
+    locations = "".join(
+        f"""
+        location {path} {{
+            proxy_pass http://{INGRESS};
+            proxy_read_timeout 60s;
+        }}
+"""
+        for path in WEBHOOK_PATHS
+    )
+    return upstream, locations
+
+
 def nginx_config(
-    host: Text, port: int, backends: Sequence[Backend], prefix: Path, max_body_bytes: int, workers: int = 1
+    host: Text,
+    port: int,
+    backends: Sequence[Backend],
+    prefix: Path,
+    max_body_bytes: int,
+    workers: int = 1,
+    ingress_port: Optional[int] = None,
 ) -> Text:
-    """nginx.conf listening on host:port in front of `backends`; logs, pid and temp files under `prefix`."""
+    """nginx.conf listening on host:port in front of `backends` (and of the webhook ingress on
+    127.0.0.1:`ingress_port`, if given); logs, pid and temp files under `prefix`."""
     if not backends:
         raise ValueError("nginx needs at least one Rasa backend")
     for backend in backends:
@@ -67,6 +103,7 @@ def nginx_config(
     routes = "\n".join(f'        "~^{sid_prefix(b.tag)}" {b.name};' for b in backends)
     kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     temp = "\n".join(f"    {kind}_temp_path {prefix}/temp/{kind};" for kind in kinds)
+    ingress_upstream, ingress_locations = _ingress_parts(ingress_port)
     return f"""# written by `python -m bot run` (bot/proxy.py) on each start: do not edit
 worker_processes {workers};
 pid {prefix}/nginx.pid;
@@ -90,7 +127,7 @@ http {{
         keepalive 32;
     }}
 {sticky}
-
+{ingress_upstream}
     # an Engine.IO session stays on the process that issued its id (bot/channels/process_tag.py); no sid
     # (handshake, WebSocket-only) or an unknown prefix: round robin. Only these upstream names, never an
     # address from the request.
@@ -122,8 +159,9 @@ http {{
             proxy_pass http://$rasa_socketio;
             proxy_buffering off;
         }}
-
-        # REST and Messenger webhooks, Rasa's HTTP API, model-update status: round robin
+{ingress_locations}
+        # the REST webhook (and the Messenger and Zalo ones without an ingress), Rasa's HTTP API,
+        # model-update status: round robin
         location / {{
             proxy_pass http://{POOL};
         }}

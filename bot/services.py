@@ -1,5 +1,5 @@
 """Start and stop the local system: embedded Redis, handoff service, action server, Rasa (one process, or
-several behind nginx)."""
+several behind nginx with the webhook ingress beside them)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from bot.channels.process_tag import PROCESS_TAG_ENV
 from bot.nlu.inbound import MAX_REQUEST_BYTES
 from bot.proxy import Backend, backends_for, nginx_binary, nginx_command, nginx_config
 from bot.settings import PROJECT_ROOT, RedisTarget, Settings
+from bot.webhook_ingress import HOST_VARIABLE, PORT_VARIABLE
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +182,11 @@ class System:
     def rasa_url(self) -> Text:
         """Base URL of the Rasa server."""
         return f"http://127.0.0.1:{self.settings.rasa_port}"
+
+    @property
+    def ingress_url(self) -> Text:
+        """Base URL of the webhook ingress (started with several Rasa processes, behind nginx)."""
+        return f"http://127.0.0.1:{self.settings.ingress_port}"
 
     @property
     def handoff_url(self) -> Text:
@@ -363,10 +369,30 @@ class System:
         self._wait_rasa(process, port, log_start, workers)
         return process
 
+    def start_ingress(self) -> Process:
+        """The webhook ingress (bot/webhook_ingress.py) on 127.0.0.1: it acknowledges the Messenger and Zalo
+        webhooks that nginx sends it; the Rasa processes' consumers run their turns."""
+        port = self.settings.ingress_port
+        if _port_open(port):
+            raise ServiceError(
+                f"Port {port} is taken (an old webhook ingress?). Stop it or set {PORT_VARIABLE}."
+            )
+        env = self.env()
+        env[HOST_VARIABLE] = "127.0.0.1"
+        env[PORT_VARIABLE] = str(port)
+        env["SANIC_REAL_IP_HEADER"] = "x-real-ip"  # nginx sets it: refusals count per sender, not per nginx
+        command = [sys.executable, "-m", "bot.webhook_ingress"]
+        process = Process("ingress", command, self.log_dir / "ingress.log", env)
+        self.processes.append(process)
+        url = f"{self.ingress_url}/health"
+        wait_until(lambda: requests.get(url, timeout=2).ok, "Webhook ingress", process, timeout=30)
+        return process
+
     def start_rasa_processes(self) -> None:
         """`RASA_WORKERS` Rasa processes: one on the public port, or several single-worker processes on
-        127.0.0.1 behind nginx on the public port (bot/proxy.py), all loading at once. Starts only what is
-        not running (a fault test restarts killed processes on their ports)."""
+        127.0.0.1 behind nginx on the public port (bot/proxy.py), all loading at once, with the webhook
+        ingress beside them. Starts only what is not running (a fault test restarts killed processes on
+        their ports)."""
         if self.settings.rasa_workers == 1:
             if not any(p.name == "rasa" and p.alive() for p in self.processes):
                 self.start_rasa()
@@ -386,11 +412,14 @@ class System:
         ]
         for backend, process, log_start in started:
             self._wait_rasa(process, backend.port, log_start)
+        if "ingress" not in running:
+            self.start_ingress()
         if "nginx" not in running:
             self.start_nginx()
 
     def start_nginx(self) -> Process:
-        """nginx on the public Rasa port in front of the Rasa processes (config under var/nginx)."""
+        """nginx on the public Rasa port in front of the Rasa processes and the webhook ingress (config
+        under var/nginx)."""
         binary = nginx_binary()
         if not binary:
             raise ServiceError(
@@ -404,7 +433,14 @@ class System:
         prefix.mkdir(parents=True, exist_ok=True)
         conf = prefix / "nginx.conf"
         max_body = int(self.env()["SANIC_REQUEST_MAX_SIZE"])  # the bound Rasa itself applies
-        config = nginx_config(self.settings.rasa_host, port, self.rasa_backends, prefix, max_body)
+        config = nginx_config(
+            self.settings.rasa_host,
+            port,
+            self.rasa_backends,
+            prefix,
+            max_body,
+            ingress_port=self.settings.ingress_port,
+        )
         conf.write_text(config, encoding="utf-8")
         command = nginx_command(binary, prefix, conf)
         process = Process("nginx", command, self.log_dir / "nginx.log", dict(os.environ))

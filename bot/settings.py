@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Dict, Optional, Text
 from urllib.parse import urlparse
 
-from common.contracts import EMBEDDED_REDIS_PORT
+from common.contracts import EMBEDDED_REDIS_PORT, WEBHOOK_INGRESS_PORT
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,6 +61,8 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     handoff_port: int = 8000
+    # the webhook ingress (bot/webhook_ingress.py) on 127.0.0.1, behind nginx when RASA_WORKERS > 1
+    ingress_port: int = WEBHOOK_INGRESS_PORT
     embedded_redis_port: int = EMBEDDED_REDIS_PORT
     redis_url: Optional[Text] = None
     var_dir: Path = PROJECT_ROOT / "var"
@@ -95,6 +97,7 @@ class Settings:
             rasa_port=int(env.get("RASA_PORT", 5005)),
             action_port=int(env.get("ACTION_PORT", 5055)),
             handoff_port=int(env.get("HANDOFF_PORT", 8000)),
+            ingress_port=int(env.get("WEBHOOK_INGRESS_PORT") or WEBHOOK_INGRESS_PORT),
             embedded_redis_port=int(env.get("EMBEDDED_REDIS_PORT", EMBEDDED_REDIS_PORT)),
             redis_url=env.get("REDIS_URL") or None,
             var_dir=Path(env.get("SENMART_VAR_DIR", PROJECT_ROOT / "var")),

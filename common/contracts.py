@@ -7,6 +7,9 @@ from datetime import timedelta, timezone
 # the embedded Redis that `make run` starts (bot/settings.py EMBEDDED_REDIS_PORT)
 EMBEDDED_REDIS_PORT = 16379
 DEFAULT_REDIS_URL = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+# the webhook ingress's port unless WEBHOOK_INGRESS_PORT says (bot/webhook_ingress.py, bot/settings.py):
+# not Rasa's 5005, the action server's 5055 nor the staff service's 8000
+WEBHOOK_INGRESS_PORT = 5070
 # Rasa's events (endpoints.yml event_broker.stream) that the staff service reads
 EVENT_STREAM = "senmart:events"
 # Vietnam: UTC+7 all year (Asia/Ho_Chi_Minh has no daylight saving time)

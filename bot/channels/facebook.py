@@ -2,46 +2,39 @@
 
 Replaces Rasa's `facebook` connector (same name and URL, /webhooks/facebook/webhook), which checks only the
 old sha1 signature, answers 200 to a bad one, handles only the first event of a batch, does not
-de-duplicate redeliveries and sends with a blocking `requests.post`.
+de-duplicate redeliveries and sends with a blocking `requests.post`. The webhook's intake (handshake,
+signature, each event queued once) is messenger_intake.py, served here and by the webhook ingress
+(bot/webhook_ingress.py); the turn of each queued event runs in the queue's consumer in this Rasa process.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 import os
-import re
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from redis.exceptions import RedisError
-from sanic import Blueprint, Sanic, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic import Blueprint, Sanic
 
 from bot.channels.guard import never_silent
 from bot.channels.identity import identify
 from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
+from bot.channels.messenger_intake import DEDUPE_PREFIX, MessengerIntake, event_kind
 from bot.channels.payloads import vouch
 from bot.channels.webhook_queue import QueueEntry, WebhookQueue
 from bot.channels.webhook_turns import TurnBook, TurnCollector, answer_once
 from bot.channels.webhooks import (
     AgentReplyOutput,
     DeliveryMarks,
-    Refusals,
     attachment_line,
     attachment_reply_for,
     consume_while_serving,
-    read_body,
     record_without_nlu,
 )
 from bot.channels.webhooks import split_text as split_parts
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1_048_576
 MAX_TEXT_CHARS = 2000  # Messenger's limit for one text message
 MAX_TEMPLATE_TEXT_CHARS = 640  # button template text
 MAX_TITLE_CHARS = 20  # button and quick-reply titles
@@ -100,30 +93,11 @@ def attachment_reply(message: Dict[Text, Any], attachments: List[Dict[Text, Any]
     return attachment_reply_for(attachment_kind(message, a) for a in attachments)
 
 
-def event_kind(event: Dict[Text, Any]) -> Text:
-    """message, postback, echo, delivery, read or unknown."""
-    message = event.get("message")
-    if isinstance(message, dict):
-        return "echo" if message.get("is_echo") else "message"
-    for kind in ("postback", "delivery", "read"):
-        if isinstance(event.get(kind), dict):
-            return kind
-    return "unknown"
-
-
-def dedupe_id(event: Dict[Text, Any], kind: Text, sender_id: Text) -> Text:
-    """Meta's message id (`mid`), or sender and timestamp for a postback without one."""
-    mid = (event.get(kind) or {}).get("mid")
-    if mid:
-        return str(mid)
-    return f"{sender_id}:{event.get('timestamp')}"
-
-
 class MessengerStore(DeliveryMarks):
     """De-duplication marks of Messenger in Redis (keys `senmart:fb:mid:{mid}`, `senmart:fb:sent:{id}`)."""
 
     def __init__(self, redis_url: Text) -> None:
-        super().__init__(redis_url, "senmart:fb", "Messenger")
+        super().__init__(redis_url, DEDUPE_PREFIX, "Messenger")
 
 
 class MessengerOutput(AgentReplyOutput):
@@ -261,9 +235,6 @@ class MessengerOutput(AgentReplyOutput):
         await self._send(recipient_id, message)
 
 
-SIGNATURE_FORMAT = re.compile(r"\Asha256=[0-9a-fA-F]{64}\Z")
-
-
 class MessengerChannel(InputChannel):
     """Messenger webhook (GET handshake, POST events) under Rasa's `facebook` name and URL."""
 
@@ -293,14 +264,12 @@ class MessengerChannel(InputChannel):
         graph_url: Optional[Text] = None,
         redis_url: Optional[Text] = None,
     ) -> None:
-        self.verify_token = verify_token
-        self.app_secret = app_secret
         self.client = MessengerSendClient(page_access_token, graph_url)
         url = redis_url or os.environ.get("REDIS_URL") or "redis://localhost:6379/0"
         self.store = MessengerStore(url)
         self.queue = WebhookQueue(url, self.name(), self.store.prefix, calls=self.store.client)
         self.turns = TurnBook(lambda: self.queue.redis, self.queue.turn_key)
-        self._warned_unconfigured = False
+        self.intake = MessengerIntake(verify_token, app_secret, self.queue)
         if not (verify_token and app_secret and page_access_token):
             logger.warning(
                 "Messenger channel not configured (FB_VERIFY_TOKEN, FB_APP_SECRET or FB_PAGE_ACCESS_TOKEN "
@@ -311,121 +280,15 @@ class MessengerChannel(InputChannel):
         """Output for messages pushed later: agent replies, the bot's return, the CSAT request."""
         return MessengerOutput(self.client, self.store)
 
-    def signature_valid(self, body: bytes, header: Optional[Text]) -> bool:
-        """`X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the app secret>`."""
-        if not self.app_secret:
-            if not self._warned_unconfigured:
-                logger.error("Messenger webhook refused: FB_APP_SECRET is not configured.")
-                self._warned_unconfigured = True
-            return False
-        method, _, signature = (header or "").partition("=")
-        if method != "sha256" or not signature:
-            return False
-        expected = hmac.new(self.app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected.encode(), signature.strip().lower().encode("utf-8", "replace"))
-
-    @property
-    def refusals(self) -> "Refusals":
-        """Refused deliveries by sender address (created on first use)."""
-        if getattr(self, "_refusals", None) is None:
-            self._refusals = Refusals()
-        return self._refusals
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """GET /webhook: Meta's verification handshake; POST /webhook: signed event deliveries."""
+        """GET /webhook: Meta's verification handshake; POST /webhook: signed event deliveries
+        (messenger_intake.py); the queue's consumer runs their turns in this process."""
         guarded = never_silent(on_new_message)
-        webhook = Blueprint("senmart_facebook_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @webhook.route("/webhook", methods=["GET"])
-        async def verify(request: Request) -> HTTPResponse:
-            token = request.args.get("hub.verify_token") or ""
-            if (
-                request.args.get("hub.mode") == "subscribe"
-                and self.verify_token
-                and hmac.compare_digest(token.encode("utf-8"), self.verify_token.encode("utf-8"))
-            ):
-                return response.text(request.args.get("hub.challenge") or "")
-            logger.warning("Messenger webhook verification refused (wrong mode or verify token).")
-            return response.text("forbidden", status=403)
-
-        @webhook.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
-            # the body is read only after the cheap checks: a sender whose signatures keep failing, or a
-            # request without a well-formed signature, costs no upload (headers only)
-            client = request.ip or "?"
-            refused = self.refusals.before_reading(request, MAX_BODY_BYTES)
-            if refused is not None:
-                return refused
-            signature = request.headers.get("X-Hub-Signature-256") or ""
-            if not self.app_secret or not SIGNATURE_FORMAT.match(signature):
-                self.signature_valid(b"", signature)  # says once that FB_APP_SECRET is not configured
-                self.refusals.note(client, "missing or malformed X-Hub-Signature-256")
-                return response.text("invalid signature", status=403, headers={"Connection": "close"})
-            body = await read_body(request, MAX_BODY_BYTES)
-            if body is None:
-                self.refusals.note(client, "body over 1 MB")
-                return response.text("payload too large", status=413, headers={"Connection": "close"})
-            if not self.signature_valid(body, signature):
-                self.refusals.note(client, "wrong X-Hub-Signature-256")
-                return response.text("invalid signature", status=403)
-            try:
-                payload = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                logger.warning("Messenger webhook body is not valid JSON.")
-                return response.text("malformed JSON", status=400)
-            if not isinstance(payload, dict) or not isinstance(payload.get("entry", []), list):
-                logger.warning("Messenger webhook body is not an object with an entry list.")
-                return response.text("malformed payload", status=400)
-            if payload.get("object") != "page":
-                logger.info("Messenger webhook for object %r ignored.", payload.get("object"))
-                return response.text("EVENT_RECEIVED")
-            try:
-                for event in self._events(payload["entry"]):
-                    await self._enqueue(event)
-            except RedisError:
-                # what was queued before stays queued; Meta's redelivery finds it a duplicate
-                logger.exception("Redis unavailable for the Messenger webhook; Meta will redeliver.")
-                return response.text("temporarily unavailable", status=503)
-            return response.text("EVENT_RECEIVED")
-
+        webhook = self.intake.blueprint("senmart_facebook_webhook")
         consume_while_serving(
             webhook, self.queue, lambda app, entry, attempt: self._answer(app, guarded, entry, attempt)
         )
         return webhook
-
-    @staticmethod
-    def _events(entries: List[Any]) -> Iterable[Dict[Text, Any]]:
-        """Every event of every entry, in order (entries without `messaging` are logged and skipped)."""
-        for entry in entries:
-            events = entry.get("messaging") if isinstance(entry, dict) else None
-            if not isinstance(events, list):
-                fields = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
-                logger.info("Messenger entry without messaging events ignored (%s).", fields)
-                continue
-            for event in events:
-                if isinstance(event, dict):
-                    yield event
-                else:
-                    logger.info("Messenger event that is not an object ignored.")
-
-    async def _enqueue(self, event: Dict[Text, Any]) -> None:
-        """Queue a message or postback once per message id; other events are logged and dropped."""
-        kind = event_kind(event)
-        sender_id = str((event.get("sender") or {}).get("id") or "")
-        if kind not in ("message", "postback"):
-            fields = ", ".join(sorted(k for k in event if k not in ("sender", "recipient", "timestamp")))
-            logger.info("Messenger %s event ignored (%s).", kind, fields)
-            return
-        if not sender_id:
-            logger.info("Messenger %s event without a sender ignored.", kind)
-            return
-        mid = dedupe_id(event, kind, sender_id)
-        if not await self.queue.enqueue(sender_id, mid, event):
-            logger.info("Messenger message %s was received already (redelivery); skipped.", mid)
 
     async def _answer(
         self, app: Sanic, guarded: Callable[[UserMessage], Awaitable[None]], entry: QueueEntry, attempt: int

@@ -28,9 +28,10 @@ import os
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError, ResponseError
 
 from common.privacy import mask_digits
@@ -220,9 +221,8 @@ class WebhookQueue:
 
     # -- the webhook side --------------------------------------------------------------------------------
 
-    async def enqueue(self, sender_id: Text, dedupe_id: Text, event: Dict[Text, Any]) -> bool:
-        """Append a verified event; False when its message id was queued already (a redelivery)."""
-        entry_id = await self.redis.eval(
+    def _enqueue_arguments(self, sender_id: Text, dedupe_id: Text, event: Dict[Text, Any]) -> Tuple[Any, ...]:
+        return (
             ENQUEUE,
             3,
             f"{self.dedupe_prefix}:mid:{dedupe_id}",
@@ -234,7 +234,15 @@ class WebhookQueue:
             json.dumps(event, ensure_ascii=False),
             f"{time.time():.3f}",
         )
-        return bool(entry_id)
+
+    async def enqueue(self, sender_id: Text, dedupe_id: Text, event: Dict[Text, Any]) -> bool:
+        """Append a verified event; False when its message id was queued already (a redelivery)."""
+        return bool(await self.redis.eval(*self._enqueue_arguments(sender_id, dedupe_id, event)))
+
+    def add_enqueue(self, pipe: Pipeline, sender_id: Text, dedupe_id: Text, event: Dict[Text, Any]) -> None:
+        """`enqueue` as one more call of `pipe` (a pipeline of `redis`, to save round trips): its result is
+        the stream entry's id, or None for a redelivery."""
+        pipe.eval(*self._enqueue_arguments(sender_id, dedupe_id, event))
 
     # -- the consumer side -------------------------------------------------------------------------------
 

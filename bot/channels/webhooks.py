@@ -1,29 +1,23 @@
-"""What the signed-webhook channels share (Messenger: facebook.py, Zalo: zalo.py): the body read with a
-limit, the per-address refusal limiter, marks of sent agent messages, text splitting, the
-Vietnamese transcript lines for attachments and the polite answer to them, and recording such a message
-without NLU."""
+"""What the signed-webhook channels share (Messenger: facebook.py, Zalo: zalo.py) once an event is queued:
+the queue's consumer run with the server, marks of sent agent messages, text splitting, the Vietnamese
+transcript lines for attachments and the polite answer to them, and recording such a message without NLU.
+Their webhooks' intake (body limit, refusals) is webhook_intake.py."""
 
 from __future__ import annotations
 
 import logging
-import time
 from abc import ABC, abstractmethod
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 import redis.asyncio as aioredis
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
-from sanic import Blueprint, Sanic, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic import Blueprint, Sanic
 
 from bot.channels.webhook_queue import DEDUPE_SECONDS, QueueEntry, WebhookQueue
 from common.redis_client import LazyClient
 
 logger = logging.getLogger(__name__)
-
-REFUSALS_ALLOWED = 20  # refused deliveries per address per window before it is refused unread
-REFUSAL_WINDOW_SECONDS = 60.0
 
 ATTACHMENT_LABELS = {
     "image": "Hình ảnh",
@@ -104,67 +98,6 @@ def consume_while_serving(
     @blueprint.listener("before_server_stop")
     async def stop_consumer(app: Sanic, _loop: Any) -> None:
         await queue.stop()
-
-
-async def read_body(request: Request, limit: int) -> Optional[bytes]:
-    """The streamed body, or None once it passes `limit` bytes."""
-    chunks, size = [], 0
-    while True:
-        chunk = await request.stream.read()
-        if chunk is None:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-
-
-class Refusals:
-    """Refused webhook deliveries per sender address: past REFUSALS_ALLOWED in a window, the address is
-    refused before its upload is read (the platform's own deliveries are signed and never refused). Logged
-    once per address and window, not per request."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic, channel: Text = "Messenger") -> None:
-        self.clock = clock
-        self.channel = channel
-        self.windows: Dict[Text, Tuple[float, int]] = {}
-
-    def _window(self, client: Text) -> Tuple[float, int]:
-        started, count = self.windows.get(client, (self.clock(), 0))
-        if self.clock() - started > REFUSAL_WINDOW_SECONDS:
-            started, count = self.clock(), 0
-        return started, count
-
-    def blocked(self, client: Text) -> bool:
-        """Whether the address used up its refusals in this window."""
-        return self._window(client)[1] >= REFUSALS_ALLOWED
-
-    def before_reading(self, request: Request, limit: int) -> Optional[HTTPResponse]:
-        """429 for an address past its refusals, 413 for a declared body over `limit` (nothing uploaded
-        is read: headers only); None to go on."""
-        client = request.ip or "?"
-        if self.blocked(client):
-            return response.text("too many invalid requests", status=429, headers={"Connection": "close"})
-        declared = request.headers.get("Content-Length") or "0"
-        if not declared.isdigit() or int(declared) > limit:
-            self.note(client, f"body of {declared} bytes (over {limit} bytes)")
-            return response.text("payload too large", status=413, headers={"Connection": "close"})
-        return None
-
-    def note(self, client: Text, why: Text) -> None:
-        """Count one refused delivery."""
-        started, count = self._window(client)
-        if count == 0:
-            logger.warning(
-                "%s webhook refused from %s: %s (further refusals counted quietly).",
-                self.channel,
-                client,
-                why,
-            )
-        self.windows[client] = (started, count + 1)
-        if len(self.windows) > 10_000:  # bounded: forget the oldest windows
-            for stale in sorted(self.windows, key=lambda k: self.windows[k][0])[:5_000]:
-                del self.windows[stale]
 
 
 class DeliveryMarks:

@@ -1,33 +1,24 @@
 """Zalo Official Account channel: signed webhook events in, CS messages out through Zalo's OpenAPI.
 
-Webhook `POST /webhooks/zalo/webhook` (credentials.yml `bot.channels.zalo.ZaloChannel`). Zalo signs each
-event in `X-ZEvent-Signature`: hex SHA-256 (a plain hash, no HMAC) of `app_id + raw body + timestamp + OA
-secret key`, the timestamp taken from the body (zaloplatform/zalo-java-sdk, utils/MacUtils.java); some
-senders write `mac=<hex>`. Zalo wants a 200 within 2 s and disables a webhook that keeps failing, so a
-verified event is queued and acknowledged at once and its turn runs in the queue's consumer
-(webhook_queue.py); a redelivery is acknowledged, never run twice.
+Webhook `POST /webhooks/zalo/webhook` (credentials.yml `bot.channels.zalo.ZaloChannel`): its intake (the
+signature, the interaction noted, each message queued once) is zalo_intake.py, served here and by the
+webhook ingress (bot/webhook_ingress.py); the turn of each queued event runs in the queue's consumer in this
+Rasa process (webhook_queue.py).
 
-Customers may get free CS replies within 48 h of their last interaction; after 7 days Zalo refuses them
-(-230). An agent's reply outside the window is not sent and the agent is told why (common/delivery.py).
+Customers may get free CS replies within 48 h of their last interaction (zalo_window.py); after 7 days Zalo
+refuses them (-230). An agent's reply outside the window is not sent and the agent is told why
+(common/delivery.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 import os
 import re
-import time
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
-import redis.asyncio as aioredis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from redis.exceptions import RedisError
-from sanic import Blueprint, Sanic, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic import Blueprint, Sanic
 
 from bot.channels.guard import never_silent
 from bot.channels.identity import identify
@@ -37,11 +28,9 @@ from bot.channels.webhook_turns import TurnBook, TurnCollector, answer_once
 from bot.channels.webhooks import (
     AgentReplyOutput,
     DeliveryMarks,
-    Refusals,
     attachment_line,
     attachment_reply_for,
     consume_while_serving,
-    read_body,
     record_without_nlu,
     split_text,
 )
@@ -52,49 +41,14 @@ from bot.channels.zalo_api import (
     ZaloSendClient,
     ZaloTokenStore,
 )
+from bot.channels.zalo_intake import DEDUPE_PREFIX, NOT_CONFIGURED, SEND_PREFIX, ZaloIntake, masked
+from bot.channels.zalo_window import InteractionClock
 from common.delivery import ZALO_WINDOW, NotDelivered
-from common.privacy import mask_digits
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1_048_576
 MAX_TEXT_CHARS = 2000  # Zalo's limit for one CS text message
-WINDOW_SECONDS = 48 * 3600  # free CS replies within 48 h of the user's last interaction
-LAST_KEY = "senmart:zalo:last:{}"
-LAST_TTL_SECONDS = 8 * 86_400  # past 7 days Zalo refuses anyway (-230)
-SIGNATURE_FORMAT = re.compile(r"\A(?:mac=)?[0-9a-fA-F]{64}\Z")
 CHOICE = re.compile(r"\A\s*(\d{1,2})\s*[.)]?\s*\Z")
-NOT_CONFIGURED = "Zalo channel not configured: set ZALO_APP_ID and ZALO_OA_SECRET_KEY."
-# keeps the latest interaction time (a redelivered old event does not move it back); ARGV: time, ttl
-NOTE_SCRIPT = """
-local current = redis.call('GET', KEYS[1])
-if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return 1
-"""
-# Zalo event name → attachment kind, when the attachment does not say (user_send_image → image, …)
-SEND_PREFIX = "user_send_"
-PEOPLE_EVENTS = ("follow", "unfollow")
-
-
-def masked(user_id: Any) -> Text:
-    """A Zalo user id for logs: only its last two digits."""
-    return mask_digits(str(user_id or "")) or "?"
-
-
-def signature(app_id: Text, body: bytes, timestamp: Text, oa_secret_key: Text) -> Text:
-    """Zalo's mac: hex SHA-256 of app_id + raw body + timestamp + OA secret key."""
-    material = app_id.encode("utf-8") + body + timestamp.encode("utf-8") + oa_secret_key.encode("utf-8")
-    return hashlib.sha256(material).hexdigest()
-
-
-def event_time(payload: Dict[Text, Any], now: float) -> float:
-    """The event's `timestamp` (ms, often a string) in seconds; now when missing or in the future."""
-    try:
-        seconds = int(str(payload.get("timestamp"))) / 1000
-    except ValueError:
-        return now
-    return seconds if 0 < seconds <= now + 60 else now
 
 
 def attachment_detail(kind: Text, payload: Dict[Text, Any]) -> Text:
@@ -144,28 +98,6 @@ def chosen_payload(text: Text, events: Iterable[Any]) -> Optional[Text]:
     index = int(choice.group(1)) - 1
     buttons = [b for b in offered[0] if not b.get("url")]
     return buttons[index]["payload"].strip() if 0 <= index < len(buttons) else None
-
-
-class InteractionClock:
-    """When each Zalo user last interacted (Redis `senmart:zalo:last:{user_id}`, epoch seconds)."""
-
-    def __init__(self, redis: Callable[[], aioredis.Redis], clock: Callable[[], float] = time.time) -> None:
-        self._redis = redis
-        self.clock = clock
-
-    async def note(self, user_id: Text, at: float) -> None:
-        """The user interacted at `at` (kept only when later than what is stored)."""
-        await self._redis().eval(NOTE_SCRIPT, 1, LAST_KEY.format(user_id), f"{at:.3f}", LAST_TTL_SECONDS)
-
-    async def last(self, user_id: Text) -> Optional[float]:
-        """The last interaction time, None when unknown or older than 8 days."""
-        value = await self._redis().get(LAST_KEY.format(user_id))
-        return float(value) if value else None
-
-    async def window_open(self, user_id: Text) -> bool:
-        """Whether a CS message may be sent now (last interaction within 48 h)."""
-        last = await self.last(user_id)
-        return last is not None and self.clock() - last < WINDOW_SECONDS
 
 
 class ZaloOutput(AgentReplyOutput):
@@ -314,10 +246,8 @@ class ZaloChannel(InputChannel):
         oauth_url: Optional[Text] = None,
         redis_url: Optional[Text] = None,
     ) -> None:
-        self.app_id = app_id
-        self.oa_secret_key = oa_secret_key
         url = redis_url or os.environ.get("REDIS_URL") or "redis://localhost:6379/0"
-        self.marks = DeliveryMarks(url, "senmart:zalo", "Zalo")
+        self.marks = DeliveryMarks(url, DEDUPE_PREFIX, "Zalo")
         self.queue = WebhookQueue(url, self.name(), self.marks.prefix, calls=self.marks.client)
         self.turns = TurnBook(lambda: self.queue.redis, self.queue.turn_key)
         self.tokens = ZaloTokenStore(
@@ -328,8 +258,8 @@ class ZaloChannel(InputChannel):
         )
         self.client = ZaloSendClient(self.tokens, api_url)
         self.clock = InteractionClock(lambda: self.marks.redis)
-        self.refusals = Refusals(channel="Zalo")
-        if not self.configured:
+        self.intake = ZaloIntake(app_id, oa_secret_key, self.queue, self.clock)
+        if not self.intake.configured:
             logger.warning("%s Its webhook refuses requests.", NOT_CONFIGURED)
         elif not (app_secret and (access_token or refresh_token)):
             logger.warning(
@@ -337,96 +267,19 @@ class ZaloChannel(InputChannel):
                 "or ZALO_REFRESH_TOKEN."
             )
 
-    @property
-    def configured(self) -> bool:
-        """Whether the webhook can check signatures (app id and OA secret key set)."""
-        return bool(self.app_id and self.oa_secret_key)
-
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Output for messages pushed later: agent replies, the bot's return, the CSAT request."""
         return ZaloOutput(self.client, self.marks, self.clock)
 
-    def signature_valid(self, body: bytes, timestamp: Text, header: Optional[Text]) -> bool:
-        """`X-ZEvent-Signature: [mac=]<sha256(app_id + body + timestamp + OA secret key)>`."""
-        if not self.configured:
-            return False
-        given = (header or "").strip()
-        given = given[4:] if given.lower().startswith("mac=") else given
-        expected = signature(self.app_id, body, timestamp, self.oa_secret_key)
-        return hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace"))
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """GET /: health; POST /webhook: signed Zalo events."""
+        """GET /: health; POST /webhook: signed Zalo events (zalo_intake.py); the queue's consumer runs
+        their turns in this process."""
         guarded = never_silent(on_new_message)
-        webhook = Blueprint("senmart_zalo_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.configured else "not configured"})
-
-        @webhook.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
-            if not self.configured:
-                return response.json({"error": "not_configured", "message": NOT_CONFIGURED}, status=503)
-            client = request.ip or "?"
-            refused = self.refusals.before_reading(request, MAX_BODY_BYTES)
-            if refused is not None:
-                return refused
-            header = request.headers.get("X-ZEvent-Signature") or ""
-            if not SIGNATURE_FORMAT.match(header.strip()):
-                self.refusals.note(client, "missing or malformed X-ZEvent-Signature")
-                return response.text("invalid signature", status=403, headers={"Connection": "close"})
-            body = await read_body(request, MAX_BODY_BYTES)
-            if body is None:
-                self.refusals.note(client, "body over 1 MB")
-                return response.text("payload too large", status=413, headers={"Connection": "close"})
-            try:
-                payload = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                self.refusals.note(client, "body is not JSON")
-                return response.text("malformed JSON", status=400)
-            if not isinstance(payload, dict):
-                self.refusals.note(client, "body is not a JSON object")
-                return response.text("malformed payload", status=400)
-            if str(payload.get("app_id") or "") != self.app_id:
-                self.refusals.note(client, "event of another app_id")
-                return response.text("unknown app_id", status=403)
-            if not self.signature_valid(body, str(payload.get("timestamp") or ""), header):
-                self.refusals.note(client, "wrong X-ZEvent-Signature")
-                return response.text("invalid signature", status=403)
-            try:
-                return await self._handle(payload)
-            except RedisError:
-                logger.exception("Redis unavailable for the Zalo webhook; Zalo will redeliver.")
-                return response.text("temporarily unavailable", status=503)
-
+        webhook = self.intake.blueprint("senmart_zalo_webhook")
         consume_while_serving(
             webhook, self.queue, lambda app, entry, attempt: self._answer(app, guarded, entry, attempt)
         )
         return webhook
-
-    async def _handle(self, payload: Dict[Text, Any]) -> HTTPResponse:
-        """One event: follow/unfollow logged, a user's message queued once per `msg_id`."""
-        name = str(payload.get("event_name") or "")
-        now = time.time()
-        if name in PEOPLE_EVENTS:
-            follower = payload.get("follower") or payload.get("sender") or {}
-            user_id = str(follower.get("id") or "")
-            logger.info("Zalo %s by user %s.", name, masked(user_id))
-            if name == "follow" and user_id:
-                await self.clock.note(user_id, event_time(payload, now))
-            return response.json({"status": "ok"})
-        message = payload.get("message") if isinstance(payload.get("message"), dict) else {}
-        sender_id = str((payload.get("sender") or {}).get("id") or "")
-        msg_id = str(message.get("msg_id") or "")
-        if not name.startswith(SEND_PREFIX) or not sender_id or not msg_id:
-            logger.info("Zalo event %r ignored.", name[:40])
-            return response.json({"status": "ignored"})
-        await self.clock.note(sender_id, event_time(payload, now))
-        if not await self.queue.enqueue(sender_id, msg_id, payload):
-            logger.info("Zalo message %s was received already (redelivery); skipped.", msg_id)
-            return response.json({"status": "duplicate"})
-        return response.json({"status": "ok"})
 
     async def _answer(
         self, app: Sanic, guarded: Callable[[UserMessage], Awaitable[None]], entry: QueueEntry, attempt: int

@@ -338,7 +338,7 @@ def replica_spread(env: Dict[str, str]) -> Dict[str, Dict[str, int]]:
     project = env["SMOKE_PROJECT"]
     names = {}
     for index in (1, 2, 3, 4):
-        for service in ("rasa", "handoff"):
+        for service in ("rasa", "ingress", "handoff"):
             try:
                 names[container_ip(f"{project}_{service}_{index}")] = f"{service}_{index}"
             except subprocess.CalledProcessError:

@@ -16,12 +16,11 @@ from bot.channels.facebook import (
     MessengerChannel,
     attachment_marker,
     attachment_reply,
-    dedupe_id,
-    event_kind,
     payload_text,
     short_title,
     split_text,
 )
+from bot.channels.messenger_intake import dedupe_id, event_kind
 from bot.channels.webhook_turns import TurnCollector
 from bot.channels.webhooks import ATTACHMENT_REPLY, STICKER_REPLY
 
@@ -112,16 +111,16 @@ def test_signature_is_hmac_sha256_of_the_raw_body():
     )
     body = '{"object":"page","entry":[]}'.encode()
     good = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
-    assert channel.signature_valid(body, good)
-    assert channel.signature_valid(body, good.upper().replace("SHA256=", "sha256="))
-    assert not channel.signature_valid(body + b" ", good)
-    assert not channel.signature_valid(
+    assert channel.intake.signature_valid(body, good)
+    assert channel.intake.signature_valid(body, good.upper().replace("SHA256=", "sha256="))
+    assert not channel.intake.signature_valid(body + b" ", good)
+    assert not channel.intake.signature_valid(
         body, "sha1=" + hmac.new(b"app-secret", body, hashlib.sha1).hexdigest()
     )
-    assert not channel.signature_valid(body, None)
-    assert not channel.signature_valid(body, "sha256=")
+    assert not channel.intake.signature_valid(body, None)
+    assert not channel.intake.signature_valid(body, "sha256=")
     unconfigured = MessengerChannel("verify", "", "page-token", "http://127.0.0.1:9", "redis://127.0.0.1:9")
-    assert not unconfigured.signature_valid(body, good)
+    assert not unconfigured.intake.signature_valid(body, good)
 
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -164,7 +163,7 @@ def test_get_started_is_an_intent_of_the_domain_answered_by_the_greeting():
 
 
 def test_refused_deliveries_block_an_address_for_a_window_and_log_once(caplog):
-    from bot.channels.webhooks import REFUSAL_WINDOW_SECONDS, REFUSALS_ALLOWED, Refusals
+    from bot.channels.webhook_intake import REFUSAL_WINDOW_SECONDS, REFUSALS_ALLOWED, Refusals
 
     now = [1000.0]
     refusals = Refusals(clock=lambda: now[0])
@@ -182,7 +181,7 @@ def test_refused_deliveries_block_an_address_for_a_window_and_log_once(caplog):
     "header", ["", "sha256=", "sha1=" + "0" * 40, "sha256=" + "z" * 64, "sha256=" + "0" * 63]
 )
 def test_malformed_signatures_are_refused_before_the_body_is_read(header):
-    from bot.channels.facebook import SIGNATURE_FORMAT
+    from bot.channels.messenger_intake import SIGNATURE_FORMAT
 
     assert SIGNATURE_FORMAT.match(header) is None
     assert SIGNATURE_FORMAT.match("sha256=" + "a1" * 32)

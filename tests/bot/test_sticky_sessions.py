@@ -154,22 +154,26 @@ class _Answer(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def routed(tmp_path):
-    """nginx with this configuration in front of two stand-in processes: (base URL, {tag: port})."""
+    """nginx with this configuration in front of two stand-in Rasa processes and a stand-in webhook ingress:
+    (base URL, {tag: port}, ingress port)."""
     binary = nginx_binary()
     if not binary:
         pytest.fail("nginx is not installed: `make test` installs Debian's nginx-light")
-    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer) for _ in range(2)]
+    # two Rasa processes and the webhook ingress
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer) for _ in range(3)]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
-    backends = backends_for([server.server_address[1] for server in servers])
+    backends = backends_for([server.server_address[1] for server in servers[:2]])
+    ingress = servers[2].server_address[1]
     port = free_port()
     conf = tmp_path / "nginx.conf"
-    conf.write_text(nginx_config("127.0.0.1", port, backends, tmp_path, 1024 * 1024), encoding="utf-8")
+    config = nginx_config("127.0.0.1", port, backends, tmp_path, 1024 * 1024, ingress_port=ingress)
+    conf.write_text(config, encoding="utf-8")
     process = Process("nginx", nginx_command(binary, tmp_path, conf), tmp_path / "nginx.log", {})
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: requests.get(base + "/", timeout=2).ok, "nginx", process, timeout=20)
-        yield base, {backend.tag: str(backend.port) for backend in backends}
+        yield base, {backend.tag: str(backend.port) for backend in backends}, str(ingress)
     finally:
         process.stop()
         for server in servers:
@@ -177,7 +181,7 @@ def routed(tmp_path):
 
 
 def test_nginx_routes_a_session_to_its_process_and_spreads_the_rest(routed):
-    base, ports = routed
+    base, ports, _ingress = routed
 
     def poll(sid):
         return requests.get(f"{base}/socket.io/", params={"EIO": 4, "transport": "polling", "sid": sid}).text
@@ -195,9 +199,19 @@ def test_nginx_routes_a_session_to_its_process_and_spreads_the_rest(routed):
     assert answers == set(ports.values())
 
 
+def test_nginx_sends_the_messenger_and_zalo_webhooks_to_the_ingress(routed):
+    base, ports, ingress = routed
+    for path in ("/webhooks/facebook/webhook", "/webhooks/zalo/webhook"):
+        assert {requests.post(base + path, data=b"{}").text for _ in range(4)} == {ingress}, path
+    assert {requests.get(base + "/webhooks/facebook/webhook", params={"hub.mode": "x"}).text} == {ingress}
+    # the REST webhook still goes to the Rasa processes
+    answers = {requests.post(f"{base}/webhooks/rest/webhook", json={"message": m}).text for m in "abcd"}
+    assert answers == set(ports.values())
+
+
 def test_a_body_up_to_rasas_limit_passes_whole_and_a_bigger_one_is_413(routed):
     """Started as root, nginx's workers cannot write the temp folders: a body buffered there was a 500."""
-    base, ports = routed
+    base, ports, _ingress = routed
     limit = 1024 * 1024
     answer = requests.post(f"{base}/webhooks/rest/webhook", data=b"x" * limit, timeout=30)
     assert (answer.status_code, answer.text in ports.values()) == (200, True)

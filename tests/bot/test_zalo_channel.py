@@ -3,6 +3,7 @@
 app is served on a free port as tests/handoff/test_app_factory.py does)."""
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import json
@@ -10,7 +11,6 @@ import logging
 import time
 import uuid
 
-import aiohttp
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -23,8 +23,9 @@ from sanic import Sanic
 
 from bot.channels import zalo_api
 from bot.channels.webhooks import ATTACHMENT_REPLY, STICKER_REPLY
-from bot.channels.zalo import LAST_KEY, WINDOW_SECONDS, ZaloChannel, ZaloOutput
+from bot.channels.zalo import ZaloChannel, ZaloOutput
 from bot.channels.zalo_api import TOKEN_KEY, ZaloOAuthClient, ZaloTokenError, ZaloTokenStore
+from bot.channels.zalo_window import LAST_KEY, WINDOW_SECONDS
 from bot.nlu.inbound import PAYLOAD_FLAG
 from bot.services import free_port
 from common.delivery import ZALO_WINDOW, NotDelivered
@@ -32,6 +33,7 @@ from handoff.app import error_response
 from handoff.relay import CustomerUnreachable, RasaRelay
 from testkit.zalo_stand_in import ZaloStandIn
 from tests.polling import wait_for_async
+from tests.serving import serving
 
 OA_SECRET = "oa-secret-key-for-tests"
 OTHER_APP = "9999999999999999999"
@@ -163,34 +165,22 @@ async def serve(zalo, redis_url, monkeypatch):
     """serve(**channel settings) → Served: the channel's blueprint on a Sanic app on a free port."""
     # the channel finds Rasa's agent with Sanic.get_app(), as in Rasa's one-app process: only this test's app
     monkeypatch.setattr(Sanic, "_app_registry", {})
-    stack = []
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(**overrides):
-        channel = make_channel(zalo, redis_url, **overrides)
-        agent = FakeAgent()
-        app = Sanic(f"zalo_test_{uuid.uuid4().hex[:8]}")
-        app.ctx.agent = agent
+        async def start(**overrides):
+            channel = make_channel(zalo, redis_url, **overrides)
+            agent = FakeAgent()
+            app = Sanic(f"zalo_test_{uuid.uuid4().hex[:8]}")
+            app.ctx.agent = agent
 
-        async def handler(message):
-            await agent.handle_message(message)
+            async def handler(message):
+                await agent.handle_message(message)
 
-        app.blueprint(channel.blueprint(handler), url_prefix="/webhooks/zalo")
-        port = free_port()
-        server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
-        session = aiohttp.ClientSession(f"http://127.0.0.1:{port}")
-        stack.append((app, server, session))
-        return Served(session, channel, agent, zalo)
+            app.blueprint(channel.blueprint(handler), url_prefix="/webhooks/zalo")
+            session = await stack.enter_async_context(serving(app))
+            return Served(session, channel, agent, zalo)
 
-    yield start
-    for app, server, session in stack:
-        await session.close()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+        yield start
 
 
 wait_until = functools.partial(wait_for_async, timeout=5.0)
@@ -398,7 +388,7 @@ async def test_image_with_caption_keeps_both(serve):
 
 @pytest.mark.parametrize("name", ["follow", "unfollow"])
 async def test_follow_and_unfollow_are_logged_without_a_turn(serve, zalo, redis_client, caplog, name):
-    caplog.set_level(logging.INFO, logger="bot.channels.zalo")
+    caplog.set_level(logging.INFO, logger="bot.channels.zalo_intake")
     served = await serve()
     user = new_user()
     event = {**served.event(name, user), "follower": {"id": user}, "source": "oa_profile"}

@@ -1,4 +1,5 @@
-"""Starts the real system (Redis, handoff service, action server, Rasa server) once for e2e tests,
+"""Starts the real system (Redis, handoff service, action server, Rasa servers behind nginx with the webhook
+ingress) once for e2e tests,
 with a Graph API stand-in that receives what the Messenger channel sends and a Zalo OA API stand-in for
 the Zalo channel."""
 
@@ -50,6 +51,7 @@ def system(tmp_path_factory, graph, zalo):
     content = copy_content(tmp_path_factory.mktemp("content"))
     settings = Settings(
         rasa_port=free_port(),
+        ingress_port=free_port(),
         action_port=free_port(),
         handoff_port=free_port(),
         embedded_redis_port=free_port(),
@@ -118,3 +120,10 @@ def settled(system, channel):
         wait_for(lambda: client.xlen(stream_key(channel)) == 0, timeout=60)
     finally:
         client.close()
+
+
+def ingress_accepted(system, channel):
+    """How many events of the channel the webhook ingress queued since it started (its /health)."""
+    response = requests.get(f"{system.ingress_url}/health", timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["channels"][channel]["accepted"]

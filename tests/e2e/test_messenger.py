@@ -19,7 +19,15 @@ from common.webhook_keys import dead_letter_key
 from handoff.metrics import parse_samples
 from tests.polling import wait_for
 
-from .conftest import FB_APP_SECRET, FB_PAGE_ACCESS_TOKEN, FB_VERIFY_TOKEN, api, settled, tracker
+from .conftest import (
+    FB_APP_SECRET,
+    FB_PAGE_ACCESS_TOKEN,
+    FB_VERIFY_TOKEN,
+    api,
+    ingress_accepted,
+    settled,
+    tracker,
+)
 
 WEBHOOK = "/webhooks/facebook/webhook"
 PAGE_ID = "104857612345678"
@@ -169,6 +177,17 @@ def test_faq_question_is_answered_through_the_send_api(system, graph):
     [user] = user_events(system, psid)
     assert user["text"] == "phí ship bao nhiêu" and user["input_channel"] == "facebook"
     assert user["message_id"] == mid
+
+
+def test_the_webhook_ingress_acknowledges_and_a_rasa_process_answers(system, graph):
+    """nginx sends the webhook to the ingress, which queues the event; a Rasa process's consumer answers."""
+    psid = new_psid()
+    before = ingress_accepted(system, "facebook")
+    response = post(system, delivery([text_event(psid, "phí ship bao nhiêu")]))
+    assert (response.status_code, response.text) == (200, "EVENT_RECEIVED")
+    assert ingress_accepted(system, "facebook") == before + 1
+    [reply] = replies(graph, psid)
+    assert "25.000đ" in reply
 
 
 def test_redelivered_mid_is_processed_once(system, graph):

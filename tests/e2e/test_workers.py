@@ -53,6 +53,11 @@ def test_the_system_runs_several_rasa_processes_behind_nginx(system):
     assert system.settings.rasa_workers >= 2
     assert len(workers(system)) == system.settings.rasa_workers
     assert any(p.name == "nginx" and p.alive() for p in system.processes)
+    # the webhook ingress beside them acknowledges Messenger and Zalo (tests/bot/test_webhook_ingress.py)
+    assert any(p.name == "ingress" and p.alive() for p in system.processes)
+    health = requests.get(f"{system.ingress_url}/health", timeout=10).json()
+    assert health["status"] == "ok"
+    assert {c: v["configured"] for c, v in health["channels"].items()} == {"facebook": True, "zalo": True}
     # one Sanic worker per process: no child process answers on a shared port
     for pid in workers(system):
         assert not [c for c in psutil.Process(pid).children() if "rasa" in " ".join(c.cmdline())]

@@ -12,10 +12,10 @@ import redis
 import requests
 
 from bot.channels.webhooks import ATTACHMENT_REPLY
-from bot.channels.zalo import LAST_KEY, WINDOW_SECONDS
+from bot.channels.zalo_window import LAST_KEY, WINDOW_SECONDS
 from tests.polling import wait_for
 
-from .conftest import ZALO_OA_SECRET_KEY, api, settled, tracker
+from .conftest import ZALO_OA_SECRET_KEY, api, ingress_accepted, settled, tracker
 
 WEBHOOK = "/webhooks/zalo/webhook"
 OA_ID = "579745863508352884"
@@ -77,6 +77,16 @@ def test_faq_question_is_answered_on_zalo(system, zalo):
     [user_event] = [e for e in tracker(system, user)["events"] if e["event"] == "user"]
     assert (user_event["text"], user_event["input_channel"]) == ("phí ship bao nhiêu", "zalo")
     assert user_event["metadata"]["verified_ids"] == {"zalo": user}
+
+
+def test_the_webhook_ingress_acknowledges_and_a_rasa_process_answers(system, zalo):
+    user = new_user()
+    before = ingress_accepted(system, "zalo")
+    response = post(system, zalo, event(zalo, user, "user_send_text", {"text": "phí ship bao nhiêu"}))
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert ingress_accepted(system, "zalo") == before + 1
+    [answer] = reply_count(zalo, user, 1)
+    assert "25.000đ" in answer
 
 
 def test_image_lands_in_the_transcript(system, zalo):

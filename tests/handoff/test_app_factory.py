@@ -1,13 +1,12 @@
 """create_app with an injected store (fake clock) and relay, served in the test's event loop."""
 
-import aiohttp
 import pytest
 
-from bot.services import free_port
 from handoff.metrics import parse_samples
 from handoff.relay import RasaRelay
 from handoff.settings import HandoffSettings
 from staff.app import create_app
+from tests.serving import serving
 
 from .conftest import WORKDAY_10AM
 
@@ -23,17 +22,8 @@ async def served(store, rasa_stub):
     app = create_app(
         settings, store, relay, name="handoff_injected", background_tasks=False, configure_logging=False
     )
-    port = free_port()
-    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-    await server.startup()
-    await server.before_start()
-    await server.after_start()
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as session:
+    async with serving(app) as session:
         yield session
-    await server.before_stop()
-    server.close()
-    await server.wait_closed()
-    await server.after_stop()
 
 
 async def test_sla_breaches_follow_the_injected_clock(served, clock):
