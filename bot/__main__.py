@@ -34,7 +34,8 @@ def run() -> int:
         if settings.rasa_workers == 1
         else f"{settings.rasa_workers} Rasa processes and the webhook ingress behind nginx"
     )
-    print(f"Starting SenMart: Redis, action server, {rasa} (first start takes about a minute)...", flush=True)
+    parts = f"Redis, staff service, action server, {rasa}"
+    print(f"Starting SenMart: {parts} (first start takes about a minute)...", flush=True)
     try:
         system.start()
     except (ServiceError, KeyboardInterrupt) as error:
@@ -72,10 +73,10 @@ def run() -> int:
         "\nSenMart is running.\n"
         f"  Chat page         : {staff_url}/\n"
         f"{admin_note}"
-        f"  Admin (users, audit log): {staff_url}/admin\n"
+        f"  Admin page        : {staff_url}/admin (users, audit log)\n"
         f"  Agent console     : {staff_url}/console\n"
         f"  Content studio    : {staff_url}/studio\n"
-        f"  API tokens (scripts): admin {system.admin_token}, content {studio_token_note}\n"
+        f"  API tokens        : admin {system.admin_token}, content {studio_token_note} (for scripts)\n"
         f"  Rasa REST webhook : http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
         f"  Rasa socket.io    : http://localhost:{settings.rasa_port}/socket.io\n"
         f"  Messenger webhook : http://localhost:{settings.rasa_port}/webhooks/facebook/webhook "

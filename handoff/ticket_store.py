@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Text, Tuple
 
+from common.handoff_reasons import reason_label
 from common.text import fold
 from handoff.customer_profiles import CustomerProfiles
 from handoff.hours import AgentHours
@@ -255,7 +256,9 @@ class TicketStore:
         messages = []
         for message in request.transcript:
             messages += [message_dedup_key(message), _dumps(message)]
-        creation = system_message(f"Khách được chuyển cho nhân viên (lý do: {request.reason}).", now)
+        creation = system_message(
+            f"Khách được chuyển cho nhân viên (lý do: {reason_label(request.reason)}).", now
+        )
         keys = [
             self.key("open", request.sender_id),
             self.key("seq", date),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Mapping, Optional, Text
 
+from common.handoff_reasons import reason_label
 from handoff.hours import AgentHours
 
 ROLE_NAMES = {"customer": "Khách", "bot": "Trợ lý ảo", "agent": "Nhân viên", "system": "Hệ thống"}
@@ -22,7 +23,8 @@ def export_text(ticket: Mapping[Text, Any], hours: AgentHours) -> Text:
     zone = f"UTC{'+' if offset >= 0 else '-'}{abs(offset):g}"
     lines = [
         f"Phiếu {ticket['id']} — {ticket['status_label']}",
-        f"Cuộc trò chuyện: {ticket['sender_id']} — kênh: {ticket['channel']} — lý do: {ticket['reason']}",
+        f"Cuộc trò chuyện: {ticket['sender_id']} — kênh: {ticket['channel']}"
+        f" — lý do: {reason_label(ticket['reason'])}",
         f"Tạo lúc: {_local(hours, ticket['created_at'])} ({zone})",
         "",
     ]

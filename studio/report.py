@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Text
 
 from common.contracts import DEFAULT_REDIS_URL, VIETNAM_UTC_OFFSET_HOURS
-from common.handoff_reasons import REASONS
+from common.handoff_reasons import REASON_LABELS, REASONS
 from common.redis_client import async_client
 from studio.inbox import Inbox
 from studio.settings import StudioSettings
@@ -42,15 +42,6 @@ NO_SELECTIVE = (
     "Đánh giá của mô hình đang chạy chưa có số liệu trả lời có chọn lọc (đánh giá cũ). "
     "Lần huấn luyện tới sẽ tính lại."
 )
-REASON_LABELS = {
-    "request_human": "Khách muốn gặp nhân viên",
-    "anger": "Khách bực tức",
-    "money_complaint": "Khiếu nại tiền",
-    "low_confidence": "Bot chưa hiểu",
-    "account_security": "Bảo mật tài khoản",
-    "partnership": "Hợp tác, báo chí, tuyển dụng",
-    "other": "Khác",
-}
 
 
 # -- the live model's evaluation ------------------------------------------------------------------------

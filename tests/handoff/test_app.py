@@ -315,7 +315,7 @@ def test_export_contains_every_message_in_order(api):
     assert [line.split("] ", 1)[1] for line in lines] == [
         "Khách: Tôi muốn gặp nhân viên",
         "Trợ lý ảo: Mình chuyển bạn nhé",
-        "Hệ thống: Khách được chuyển cho nhân viên (lý do: other).",
+        "Hệ thống: Khách được chuyển cho nhân viên (lý do: Khác).",
         "Hệ thống: Nhân viên Lan đã nhận xử lý.",
         "Nhân viên Lan: Chào bạn",
     ]

@@ -13,6 +13,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser import headless_chromium
+from tests.handoff.conftest import ADMIN_TOKEN
 from tests.staff_pages import fill_sign_in, make_account, sign_in
 
 SCRIPT = "<script>alert(1)</script>"
@@ -228,3 +229,92 @@ def test_queue_updates_by_polling_without_event_stream(driver, api):
         driver.execute_cdp_cmd(
             "Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]}
         )
+
+
+def reassign_by_token(api, ticket_id, agent_id):
+    """A reassign by the admin API token (no page): to set the scene."""
+    response = api.call(
+        "POST", f"/api/tickets/{ticket_id}/reassign", ADMIN_TOKEN, json={"agent_id": agent_id}
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_supervisor_reassigns_a_claimed_ticket(driver, api):
+    redis_url = api.service.env["REDIS_URL"]
+    supervisor = make_account(redis_url, "Trưởng ca Hà", "ha@senmart.test", "supervisor")
+    make_account(redis_url, "An", "an@senmart.test", "agent", capacity=2)
+    binh = make_account(redis_url, "Bình", "binh@senmart.test", "agent", capacity=2)
+    make_account(redis_url, "Cường", "cuong@senmart.test", "agent", capacity=1)
+    ids = {row["name"]: row["id"] for row in api.call("GET", "/api/agents", ADMIN_TOKEN).json()["agents"]}
+    ticket_id = create_ticket(
+        api, "browser-5", [{"role": "customer", "text": "Cho mình gặp nhân viên", "timestamp": time.time()}]
+    )
+    other_id = create_ticket(
+        api, "browser-6", [{"role": "customer", "text": "Đơn giao thiếu hàng", "timestamp": time.time()}]
+    )
+    reassign_by_token(api, ticket_id, ids["An"])  # An holds it
+
+    sign_in(driver, api.url, supervisor, page="/console")
+    wait(driver).until(lambda b: row(b, ticket_id))
+    row(driver, ticket_id).click()
+    wait(driver).until(lambda b: b.find_element(By.ID, "reassign-box").is_displayed())
+    select = Select(driver.find_element(By.ID, "reassign-agent"))
+    wait(driver).until(lambda b: len(select.options) == 5)  # the placeholder, An, Bình, Cường, Hà
+    labels = {o.get_attribute("value"): (o.text, o.is_enabled()) for o in select.options[1:]}
+    assert labels[ids["An"]] == ("An · Ngoại tuyến · 1/2 phiếu · đang xử lý phiếu này", False)
+    assert labels[ids["Bình"]] == ("Bình · Ngoại tuyến · 0/2 phiếu", True)
+    assert labels[ids["Trưởng ca Hà"]][0].startswith("Trưởng ca Hà · ")
+    select.select_by_value(ids["Bình"])
+    driver.find_element(By.ID, "reassign").click()
+    wait(driver).until(lambda b: text_of(b, "reassign-note") == "Đã chuyển phiếu từ An sang Bình.")
+    wait(driver).until(lambda b: text_of(b, "t-claimed").startswith("Bình"))
+    wait(driver).until(lambda b: "Xử lý: Bình" in row(b, ticket_id).text)
+    wait(driver).until(
+        lambda b: "Trưởng ca Hà đã chuyển phiếu cho nhân viên Bình." in text_of(b, "transcript")
+    )
+    driver.save_screenshot("/tmp/console-reassign.png")
+
+    # Cường has room when the page read the team; before the click he is given another ticket: refused
+    third_id = create_ticket(
+        api, "browser-7", [{"role": "customer", "text": "Hoàn tiền giúp mình", "timestamp": time.time()}]
+    )
+    row(driver, other_id).click()
+    wait(driver).until(lambda b: text_of(b, "t-id") == other_id)
+    cuong = f'#reassign-agent option[value="{ids["Cường"]}"]'
+    wait(driver).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, cuong).text == "Cường · Ngoại tuyến · 0/1 phiếu"
+    )
+    select.select_by_value(ids["Cường"])
+    reassign_by_token(api, third_id, ids["Cường"])
+    driver.find_element(By.ID, "reassign").click()
+    wait(driver).until(lambda b: b.find_element(By.ID, "error").is_displayed())
+    assert text_of(driver, "error-text") == (
+        "Nhân viên Cường đang xử lý 1 phiếu, đã đạt giới hạn 1 phiếu. "
+        "Vui lòng hoàn tất hoặc chuyển bớt phiếu trước khi nhận thêm."
+    )
+    assert text_of(driver, "reassign-note") == ""
+    # the team is read again: Cường is shown full and cannot be chosen; the ticket still waits
+    wait(driver).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, cuong).text.endswith("1/1 phiếu · đã đủ phiếu")
+    )
+    assert not driver.find_element(By.CSS_SELECTOR, cuong).is_enabled()
+    assert text_of(driver, "t-status") == "Đã tiếp nhận"
+    driver.save_screenshot("/tmp/console-reassign-full.png")
+    assert javascript_errors(driver) == []
+
+    # Bình sees the ticket as his, without the control
+    sign_in(driver, api.url, binh, page="/console")
+    wait(driver).until(lambda b: row(b, ticket_id))
+    row(driver, ticket_id).click()
+    wait(driver).until(lambda b: text_of(b, "t-claimed").startswith("Bình"))
+    wait(driver).until(lambda b: b.find_element(By.ID, "send").is_enabled())
+    assert driver.find_element(By.ID, "reply-text").is_enabled()
+    assert not driver.find_element(By.ID, "reassign-box").is_displayed()
+    assert javascript_errors(driver) == []
+
+    entries = api.call("GET", "/admin/api/audit?action=ticket.reassign", ADMIN_TOKEN).json()["entries"]
+    by_page = [
+        e for e in entries if e["target"] == f"ticket:{ticket_id}" and e["actor_name"] == "Trưởng ca Hà"
+    ]
+    assert len(by_page) == 1
+    assert (by_page[0]["actor_role"], by_page[0]["details"]) == ("supervisor", {"from": "An", "to": "Bình"})

@@ -62,7 +62,7 @@ async def test_same_conversation_reuses_its_open_ticket(store, clock):
     assert texts(ticket["transcript"]) == [
         ("customer", "bị trừ tiền 2 lần"),
         ("bot", "Mình chuyển bạn tới nhân viên nhé."),
-        ("system", "Khách được chuyển cho nhân viên (lý do: money_complaint)."),
+        ("system", "Khách được chuyển cho nhân viên (lý do: Khiếu nại tiền)."),
         ("customer", "gặp người thật"),
     ]
     await store.claim(first.ticket_id, "Lan")
@@ -329,7 +329,7 @@ async def test_export_has_every_message_in_order(store, hours):
     assert lines == [
         "[2026-11-24 09:59:00] Khách: Đơn SM12345678 chưa hoàn tiền",
         "[2026-11-24 09:59:30] Trợ lý ảo: Mình chuyển bạn tới nhân viên.",
-        "[2026-11-24 10:00:00] Hệ thống: Khách được chuyển cho nhân viên (lý do: other).",
+        "[2026-11-24 10:00:00] Hệ thống: Khách được chuyển cho nhân viên (lý do: Khác).",
         "[2026-11-24 10:00:00] Nhân viên Lan: Chào bạn, mình là Lan",
     ]
     assert text.startswith(f"Phiếu {ticket_id} — Đã tiếp nhận\n")

@@ -127,7 +127,7 @@ export function errorMessage(err, action) {
     case 401:
       return "Phiên làm việc đã kết thúc. Vui lòng đăng nhập lại.";
     case 403:
-      if (action === "admin") return own || "Bạn không có quyền thực hiện thao tác này.";
+      if (action === "admin" || action === "reassign") return own || "Bạn không có quyền thực hiện thao tác này.";
       return (
         (own || "Phiếu này đang do nhân viên khác xử lý" + (d.claimed_by ? " (" + d.claimed_by + ")." : ".")) +
         " Bạn không thể thao tác trên phiếu này."
@@ -137,6 +137,7 @@ export function errorMessage(err, action) {
     case 409:
       if (own) return own;
       if (action === "claim") return "Không nhận được phiếu: phiếu đã có người nhận hoặc không còn trong hàng chờ.";
+      if (action === "reassign") return "Không chuyển được phiếu: nhân viên đã đủ phiếu hoặc phiếu đã thay đổi.";
       return "Trạng thái phiếu đã thay đổi, không thể thực hiện thao tác này.";
     case 413:
       return own || "Nội dung quá dài, vui lòng rút gọn.";

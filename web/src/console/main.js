@@ -1,7 +1,7 @@
 /* SenMart agent console (handoff/static/console.html). Plain JS, no dependencies at run time.
  * Every piece of data from the API goes into the page through textContent / attributes,
  * never innerHTML, so whatever a customer typed is shown as text. */
-import { $, el, downloadBlob } from "../shared/dom.js";
+import { $, el, downloadBlob, option } from "../shared/dom.js";
 import { ApiError, listFrom, readBody, requestInit } from "../shared/api.js";
 import { createBanner } from "../shared/banner.js";
 import { enterSends } from "../shared/keys.js";
@@ -30,6 +30,7 @@ import {
   slaInfo,
   statusLabel,
 } from "./logic.js";
+import { mayReassign, reassignChoices, reassignedNote } from "./reassign.js";
 
 var PRESENCE_MS = 20000; // heartbeat: online, or away after AWAY_AFTER_MS without input (or when chosen)
 var AWAY_AFTER_MS = 5 * 60000;
@@ -65,7 +66,10 @@ var state = {
   ticketDirty: false,
   timers: {},
   hbTicket: null,
-  sending: false
+  sending: false,
+  agents: [], // GET /api/agents (supervisors and admins): presence, load and capacity of each agent
+  reassignKey: null, // the choices the reassign select shows (rebuilt only when they change)
+  reassigning: false
 };
 
 // ---------------------------------------------------------------- time, errors
@@ -122,7 +126,9 @@ function refreshTeam() {
     .then(function (data) {
       var body = $("team-rows");
       while (body.firstChild) body.removeChild(body.firstChild);
-      listFrom(data, "agents").forEach(function (agent) {
+      state.agents = listFrom(data, "agents");
+      if (state.ticket) renderReassign(state.ticket);
+      state.agents.forEach(function (agent) {
         var row = el("tr");
         row.appendChild(el("td", null, agent.name));
         row.appendChild(el("td", "presence " + agent.presence, agent.presence_label));
@@ -361,6 +367,9 @@ function selectTicket(id) {
     state.selectedId = id;
     state.ticket = null;
     $("reply-text").value = "";
+    $("reassign-note").textContent = "";
+    $("reassign-agent").value = "";
+    refreshTeam();
     $("t-linked").hidden = true;
     $("t-linked-list").textContent = "";
     try { history.replaceState(null, "", "#" + id); } catch { /* file:// etc. */ }
@@ -536,6 +545,53 @@ function renderActions(t) {
   $("send").disabled = !open || other || state.sending;
   $("canned").disabled = !open || other;
   $("claim-note").textContent = claimNote(t, state.me);
+  renderReassign(t);
+}
+
+// ---------------------------------------------------------------- reassign (supervisors, admins)
+function renderReassign(t) {
+  var box = $("reassign-box");
+  box.hidden = !mayReassign(state.role, t);
+  if (box.hidden) return;
+  var select = $("reassign-agent");
+  var choices = reassignChoices(state.agents, t);
+  var key = JSON.stringify(choices);
+  if (key !== state.reassignKey) {
+    // rebuilt only when something changed: an open drop-down is not closed under the supervisor
+    state.reassignKey = key;
+    var chosen = select.value;
+    while (select.options.length > 1) select.remove(1);
+    choices.forEach(function (choice) {
+      var opt = option(choice.id, choice.label, choice.id === chosen && !choice.disabled);
+      opt.disabled = choice.disabled;
+      select.appendChild(opt);
+    });
+  }
+  $("reassign").disabled = !select.value || state.reassigning;
+}
+
+function reassignTicket() {
+  var id = state.selectedId;
+  var agentId = $("reassign-agent").value;
+  if (!id || !agentId || state.reassigning) return;
+  state.reassigning = true;
+  $("reassign").disabled = true;
+  $("reassign-note").textContent = "";
+  api("POST", "/api/tickets/" + encodeURIComponent(id) + "/reassign", { agent_id: agentId })
+    .then(function (ticket) {
+      hideError();
+      if (id === state.selectedId) $("reassign-note").textContent = reassignedNote(ticket);
+      $("reassign-agent").value = "";
+    })
+    .catch(reportFailure("reassign"))
+    .then(function () {
+      state.reassigning = false;
+      refreshTicket();
+      refreshList();
+      refreshTeam();
+      dashboardSoon();
+      if (state.ticket) renderReassign(state.ticket);
+    });
 }
 
 // ---------------------------------------------------------------- heartbeat
@@ -560,6 +616,13 @@ function syncHeartbeat() {
 }
 
 // ---------------------------------------------------------------- actions
+/* The catch of an action: its Vietnamese message in the banner (a 401 already sent the page to sign-in). */
+function reportFailure(action) {
+  return function (err) {
+    if (!(err instanceof ApiError && err.status === 401)) showError(errorMessage(err, action));
+  };
+}
+
 function ticketAction(action, path, body, button) {
   var id = state.selectedId;
   if (!id) return Promise.resolve();
@@ -569,9 +632,7 @@ function ticketAction(action, path, body, button) {
       hideError();
       if (action === "claim" && data && data.claimed_by) setMe(data.claimed_by);
     })
-    .catch(function (err) {
-      if (!(err instanceof ApiError && err.status === 401)) showError(errorMessage(err, action));
-    })
+    .catch(reportFailure(action))
     .then(function () {
       refreshTicket();
       refreshList();
@@ -596,9 +657,7 @@ function sendReply() {
       if (t && t.claimed_by && !state.me) setMe(t.claimed_by);
       if (!state.me && data && data.claimed_by) setMe(data.claimed_by);
     })
-    .catch(function (err) {
-      if (!(err instanceof ApiError && err.status === 401)) showError(errorMessage(err, "send"));
-    })
+    .catch(reportFailure("send"))
     .then(function () {
       state.sending = false;
       refreshTicket();
@@ -614,9 +673,7 @@ function exportTranscript() {
   api("GET", "/api/tickets/" + encodeURIComponent(id) + "/export?format=txt", undefined, { raw: true })
     .then(function (res) { return res.blob(); })
     .then(function (blob) { downloadBlob(blob, id + ".txt", 10000); })
-    .catch(function (err) {
-      if (!(err instanceof ApiError && err.status === 401)) showError(errorMessage(err, "export"));
-    });
+    .catch(reportFailure("export"));
 }
 
 function loadCanned() {
@@ -718,6 +775,10 @@ function init() {
     }
   });
   $("canned").addEventListener("change", insertCanned);
+  $("reassign-agent").addEventListener("change", function () {
+    if (state.ticket) renderReassign(state.ticket);
+  });
+  $("reassign").addEventListener("click", reassignTicket);
 
   loadSession().then(function (session) {
     if (!session) return;
