@@ -32,7 +32,7 @@ from handoff.settings import HandoffSettings
 from handoff.ticket_store import TicketStore
 from staff import access, admin_routes, auth_routes, pages, team_routes
 from staff.accounts import AccountNotFound, AccountStore
-from staff.audit import AuditLog, route_action
+from staff.audit import AuditLog, route_action, training_outcome
 from staff.identity import Identifier, csrf_ok, same_origin
 from staff.lockout import Lockout
 from staff.presence import Presence
@@ -276,4 +276,11 @@ def create_app(
     team_routes.register(app)  # /api/presence, /api/agents, /api/tickets/<id>/reassign
     handoff_routes.register(app)  # /internal/handoffs, /internal/tickets, /api/*, /console, /, /chat
     studio_web.register(app, studio_settings)  # /studio, /studio/api/*, /internal/nlg, /internal/models
+
+    async def audit_training(actor, state) -> None:
+        """A training job's end in the audit log, by who started it (published, refused or failed)."""
+        action, target, details = training_outcome(state)
+        await app.ctx.audit.record(actor, action, target, details)
+
+    app.ctx.studio_training.finish_listeners.append(audit_training)
     return app

@@ -185,10 +185,22 @@ ROUTE_ACTIONS: Dict[tuple, Text] = {
     ("POST", "/studio/api/inbox/<item_id>/assign"): "content.inbox_assign",
     ("POST", "/studio/api/inbox/<item_id>/out-of-scope"): "content.inbox_out_of_scope",
     ("POST", "/studio/api/inbox/<item_id>/ignore"): "content.inbox_ignore",
-    # a training job publishes its model when the quality gate passes (studio/training.py)
-    ("POST", "/studio/api/train"): "model.train_and_publish",
+    # a training job started; its end (model.publish, model.refused, model.train_failed) is recorded when
+    # the job ends (training_outcome, registered by staff/app.py)
+    ("POST", "/studio/api/train"): "model.train",
     ("POST", "/studio/api/models/<model_id>/rollback"): "model.rollback",
 }
+TRAINING_OUTCOMES = {"published": "model.publish", "refused": "model.refused", "failed": "model.train_failed"}
+
+
+def training_outcome(state: Mapping[Text, Any]) -> tuple:
+    """(action, target, details) of the audit entry for a training job's final state."""
+    result = state.get("result") or {}
+    details = {"job_id": state.get("job_id", ""), "reason": result.get("reason", "")}
+    model_id = state.get("model_id") or ""
+    return TRAINING_OUTCOMES.get(state.get("state", ""), "model.train_failed"), f"model:{model_id}", details
+
+
 TARGET_KINDS = {
     "ticket_id": "ticket",
     "sender_id": "customer",

@@ -56,7 +56,7 @@ def register(app: Sanic) -> None:
     @app.post("/studio/api/train")
     async def start_training(request: Request) -> HTTPResponse:
         try:
-            job_id = await trainer.start(request.ctx.staff.name)
+            job_id = await trainer.start(request.ctx.staff.name, request.ctx.staff)
         except TrainingBusy as busy:
             current = await trainer.get(busy.job_id) if busy.job_id else None
             return http.error(

@@ -105,6 +105,9 @@ _RESTORED = re.compile(r"Restored component '([^']+)' from cache")
 _EPOCHS = re.compile(r"Epochs:\s+(\d+)%")
 
 HistoryHook = Callable[..., Awaitable[None]]
+# called with (who started the job — what `start` was given as `actor` —, the job's final state) when a job
+# ends published, refused or failed (the staff service audits it; studio/ knows nothing of the audit)
+FinishListener = Callable[[Any, Dict[Text, Any]], Awaitable[None]]
 
 
 class TrainingBusy(RuntimeError):
@@ -354,6 +357,7 @@ class TrainingManager:
         self.registry = registry or ModelRegistry(settings)
         self.python = python
         self.history_hook = history_hook
+        self.finish_listeners: List[FinishListener] = []
         self.tasks: Set[asyncio.Task] = set()
         self._processes: Set[asyncio.subprocess.Process] = set()
 
@@ -362,8 +366,8 @@ class TrainingManager:
         return self.redis_of()
 
     # -- public --------------------------------------------------------------------------------------
-    async def start(self, editor: Text) -> Text:
-        """Start a job; TrainingBusy if one runs."""
+    async def start(self, editor: Text, actor: Any = None) -> Text:
+        """Start a job; TrainingBusy if one runs. `actor` (who asked) is handed to the finish listeners."""
         job_id = datetime_job_id()
         if not await self.redis.set(ACTIVE_KEY, job_id, nx=True, ex=ACTIVE_TTL_SECONDS):
             raise TrainingBusy(await self.redis.get(ACTIVE_KEY) or "")
@@ -383,7 +387,7 @@ class TrainingManager:
             "seconds": {},
         }
         await self._save(state)
-        task = asyncio.create_task(self._run(state), name=f"studio-train-{job_id}")
+        task = asyncio.create_task(self._run(state, actor), name=f"studio-train-{job_id}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return job_id
@@ -425,7 +429,7 @@ class TrainingManager:
             with contextlib.suppress(Exception):
                 await self.redis.set(ACTIVE_KEY, job_id, ex=ACTIVE_TTL_SECONDS)
 
-    async def _run(self, state: Dict[Text, Any]) -> None:
+    async def _run(self, state: Dict[Text, Any], actor: Any = None) -> None:
         job_id = state["job_id"]
         heartbeat = asyncio.create_task(self._heartbeat(job_id))
         work = self.settings.models_dir / f".job-{job_id}"
@@ -455,6 +459,12 @@ class TrainingManager:
             with contextlib.suppress(Exception):
                 if await self.redis.get(ACTIVE_KEY) == job_id:
                     await self.redis.delete(ACTIVE_KEY)
+            if state.get("state") in FINAL_STATES:
+                for listener in self.finish_listeners:
+                    try:
+                        await asyncio.shield(listener(actor, dict(state)))
+                    except Exception:  # a listener must never break the job's end
+                        logger.exception("A listener of training job %s failed.", job_id)
 
     async def _job(self, state: Dict[Text, Any], work: Path) -> None:
         settings, registry = self.settings, self.registry

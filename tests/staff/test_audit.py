@@ -1,5 +1,6 @@
 """The audit log: an entry for each kind of action, filters, CSV, retention."""
 
+import asyncio
 import csv
 import io
 import time
@@ -137,3 +138,34 @@ def test_csv_cells_cannot_be_formulas():
     )
     row = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1]
     assert row[1:3] == ["'=cmd()", "'@x"]
+
+
+async def test_a_training_is_audited_when_it_starts_and_when_it_publishes(staff):
+    """The job's end (not the request) records the publish, by the person who started the training."""
+    editor = await staff.signed_in("Hoa Nội Dung", "content")
+    trainer = staff.app.ctx.studio_training
+    release = asyncio.Event()
+
+    async def job(state, work):  # the real job trains for minutes: its end is what matters here
+        await release.wait()
+        state.update(state="published", progress=100, model_id="20261205-0001", result={"reason": "ok"})
+        await trainer._save(state)
+
+    trainer._job = job
+    status, body = await editor.call("POST", "/studio/api/train")
+    assert status == 202
+    admin = await staff.signed_in("Quản trị", "admin")
+
+    async def actions():
+        _, audit = await admin.call("GET", "/admin/api/audit?limit=50")
+        return [(e["action"], e["actor_name"], e["target"]) for e in audit["entries"]]
+
+    assert ("model.train", "Hoa Nội Dung", "") in await actions()
+    assert not [a for a in await actions() if a[0] == "model.publish"]  # not yet: still training
+    release.set()
+    for _ in range(100):
+        if any(a[0] == "model.publish" for a in await actions()):
+            break
+        await asyncio.sleep(0.05)
+    publishes = [a for a in await actions() if a[0] == "model.publish"]
+    assert publishes == [("model.publish", "Hoa Nội Dung", "model:20261205-0001")]
