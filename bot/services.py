@@ -335,6 +335,8 @@ class System:
             # `=` form: a token starting with "-" would otherwise be read as an option
             f"--auth-token={self.rasa_auth_token}",
         ]
+        if self.settings.rasa_nice:  # `nice` execs Rasa: the process id is Rasa's
+            command = ["nice", "-n", str(self.settings.rasa_nice), *command]
         log_path = self.log_dir / f"{name}.log"
         log_start = log_path.stat().st_size if log_path.exists() else 0
         env = self.env()

@@ -83,6 +83,9 @@ class Settings:
     # Sanic workers in one Rasa process (`start_rasa`): 1; more only where benchmarks compare them with
     # processes (long-polling socket.io clients need processes: bot/proxy.py)
     sanic_workers: int = 1
+    # the Rasa processes' niceness: when the cores are saturated by turns, the light services on a
+    # customer's path (webhook ingress, nginx, Redis, action server, staff service) run first (0: off)
+    rasa_nice: int = 5
     lock_ttl_seconds: float = 30.0
     # Rasa's endpoint and channel files (benchmarks point them at stock Rasa's)
     endpoints_file: Text = "endpoints.yml"
@@ -110,4 +113,5 @@ class Settings:
             rasa_host=env.get("RASA_HOST") or "127.0.0.1",
             rasa_workers=max(1, int(env.get("RASA_WORKERS") or os.cpu_count() or 1)),
             lock_ttl_seconds=float(env.get("LOCK_TTL_SECONDS") or 30),
+            rasa_nice=max(0, min(19, int(env.get("RASA_NICE") or 5))),
         )

@@ -61,6 +61,15 @@ def test_the_system_runs_several_rasa_processes_behind_nginx(system):
     # one Sanic worker per process: no child process answers on a shared port
     for pid in workers(system):
         assert not [c for c in psutil.Process(pid).children() if "rasa" in " ".join(c.cmdline())]
+    # the turns yield the cores to the light services on a customer's path (Settings.rasa_nice)
+    assert system.settings.rasa_nice == 5
+    assert [psutil.Process(pid).nice() for pid in workers(system)] == [5] * system.settings.rasa_workers
+    light = {
+        p.name: psutil.Process(p.popen.pid).nice()
+        for p in system.processes
+        if p.name in ("ingress", "handoff", "actions", "nginx")
+    }
+    assert light == {"ingress": 0, "handoff": 0, "actions": 0, "nginx": 0}
 
 
 def warm_up(system):
