@@ -28,7 +28,7 @@ from staff.sessions import SessionStore
 from staff.settings import StaffSettings
 
 FIRST_ADMIN_EMAIL = "admin@senmart.local"
-FIRST_ADMIN_NAME = "Quản trị viên"
+FIRST_ADMIN_NAME = "Quản trị SenMart"  # the header reads "Quản trị SenMart · Quản trị viên"
 
 
 async def bootstrap(accounts: AccountStore) -> Optional[Text]:

@@ -28,7 +28,7 @@ def test_bootstrap_creates_the_first_admin_once(redis_server, redis_client):
     assert "admin@senmart.local" in listed and "admin" in listed and made["password"] not in listed
     user_id = redis_client.get("senmart:staff:email:admin@senmart.local")
     stored = redis_client.hgetall(f"senmart:staff:user:{user_id}")
-    assert stored["must_change"] == "1" and stored["name"] == "Quản trị viên"
+    assert stored["must_change"] == "1" and stored["name"] == "Quản trị SenMart"
     assert stored["password"].startswith("$argon2id$") and made["password"] not in str(stored)
     created = users(url, "create", "Lan", "lan@senmart.local", "agent")
     assert created.returncode == 0 and "lan@senmart.local (agent): one-time password" in created.stdout
