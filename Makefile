@@ -93,6 +93,7 @@ unit: $(STAMP)
 web-test: $(NODE_DEPS)
 	node --test web/test/
 
+# Rasa's story tests alone (make test runs the same command inside pytest: tests/test_stories.py)
 story-test: $(MODEL)
 	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/stories --quiet
 
@@ -105,7 +106,6 @@ browser-deps:
 
 test: $(MODEL) $(WEB_BUILD) lint web-test validate browser-deps nginx-deps
 	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) tests
-	$(MAKE) --no-print-directory story-test
 
 # every package's logic and API tests, without the slow lanes (tests/conftest.py): no trained model needed
 test-fast: $(STAMP) $(WEB_BUILD) lint web-test nginx-deps

@@ -19,6 +19,7 @@ MODEL_FILES = {
     "bot/test_ted_cache.py",
     "nlu/test_heldout.py",
     "nlu/test_selective_answering.py",
+    "test_stories.py",
 }
 TESTS_DIR = Path(__file__).resolve().parent
 # `make test` runs on several workers (pytest-xdist): a file is one unit of work, all of tests/e2e but the
