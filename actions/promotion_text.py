@@ -272,32 +272,42 @@ def _extras(promo: Promotion, compatible: Sequence[Promotion] = ()) -> list[str]
     return extras
 
 
+# a promotion's time window as a sentence (without its full stop) and in a list line
+_WINDOW_SENTENCE = {
+    "always": "Áp dụng thường xuyên",
+    "day": "Áp dụng trong ngày {start}",
+    "range": "Áp dụng từ {start} đến {end}",
+    "from": "Áp dụng từ {start}",
+    "until": "Áp dụng đến hết {end}",
+}
+_WINDOW_SHORT = {
+    "always": "thường xuyên",
+    "day": "ngày {start}",
+    "range": "{start}–{end}",
+    "from": "từ {start}",
+    "until": "đến hết {end}",
+}
+
+
+def _window_in(words: dict[str, str], promo: Promotion) -> str:
+    """The promotion's time window (always, one day, a range, from, until) in `words`."""
+    start = format_date(promo.start) if promo.start is not None else ""
+    end = format_date(promo.end) if promo.end is not None else ""
+    if start and end:
+        kind = "day" if promo.start == promo.end else "range"
+    else:
+        kind = "from" if start else "until" if end else "always"
+    return words[kind].format(start=start, end=end)
+
+
 def _window(promo: Promotion) -> str:
     """Time window sentence without the final full stop."""
-    if promo.start is None and promo.end is None:
-        return "Áp dụng thường xuyên"
-    if promo.start is not None and promo.end is not None:
-        if promo.start == promo.end:
-            return f"Áp dụng trong ngày {format_date(promo.start)}"
-        return f"Áp dụng từ {format_date(promo.start)} đến {format_date(promo.end)}"
-    if promo.start is not None:
-        return f"Áp dụng từ {format_date(promo.start)}"
-    assert promo.end is not None
-    return f"Áp dụng đến hết {format_date(promo.end)}"
+    return _window_in(_WINDOW_SENTENCE, promo)
 
 
 def _window_short(promo: Promotion) -> str:
     """Time window for a list line."""
-    if promo.start is None and promo.end is None:
-        return "thường xuyên"
-    if promo.start is not None and promo.end is not None:
-        if promo.start == promo.end:
-            return f"ngày {format_date(promo.start)}"
-        return f"{format_date(promo.start)}–{format_date(promo.end)}"
-    if promo.start is not None:
-        return f"từ {format_date(promo.start)}"
-    assert promo.end is not None
-    return f"đến hết {format_date(promo.end)}"
+    return _window_in(_WINDOW_SHORT, promo)
 
 
 # a failed condition as a predicate of "mã này", and as what the order needs; {} is the promotion's value
