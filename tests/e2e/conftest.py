@@ -14,7 +14,7 @@ from studio.settings import copy_content
 from testkit.graph_stand_in import GraphStandIn
 from testkit.zalo_stand_in import ZaloStandIn
 from tests.browser import headless_chromium
-from tests.polling import wait_for
+from testkit.polling import wait_for
 
 MODEL = PROJECT_ROOT / "models" / "senmart.tar.gz"
 FB_VERIFY_TOKEN = "senmart-verify-e2e"

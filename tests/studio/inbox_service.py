@@ -14,7 +14,7 @@ import requests
 
 from bot.services import Process, free_port, wait_until
 from handoff.settings import PROJECT_ROOT
-from tests.polling import wait_for
+from testkit.polling import wait_for
 
 INBOX_DB = 5  # apart from the in-process tests (0) and the handoff service tests (1)
 ADMIN_TOKEN, SERVICE_TOKEN, AGENT_TOKEN, CONTENT_TOKEN = "adm", "svc", "lan", "content-tok"
