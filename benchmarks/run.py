@@ -25,8 +25,9 @@ import psutil
 import requests
 
 from benchmarks.shared import CONVERSATION, OUT, RESULTS, MemorySampler, cpu_seconds, percentile
-from bot.services import System, free_port
-from bot.settings import PROJECT_ROOT, Settings
+from bot.services import System
+from bot.settings import PROJECT_ROOT
+from testkit.local_system import local_settings
 
 
 def train(config: str, name: str) -> float:
@@ -110,15 +111,10 @@ def load(base: str, clients: int, conversations_per_client: int) -> Dict[str, fl
 
 def serve_and_measure(model: Path, conversations: int) -> Dict[str, object]:
     """Start the real system with a model; measure start-up, latency, throughput and peak RSS."""
-    settings = Settings(
-        rasa_port=free_port(),
-        ingress_port=free_port(),
-        action_port=free_port(),
-        embedded_redis_port=free_port(),
+    settings = local_settings(
         var_dir=OUT / f"var-{model.stem}",
         model_path=model,
         rasa_workers=1,  # the pipelines are compared in one process; workers are the scale part
-        extra_env={"SENMART_TODAY": "2026-11-23"},
     )
     system = System(settings)
     start = time.monotonic()
@@ -143,15 +139,9 @@ def handoff_measure(model: Path) -> Dict[str, object]:
     """Handoff latency, relay latency and queue throughput on the running system."""
     from benchmarks.handoff_bench import handoff_latency, queue_throughput, relay_latency
 
-    settings = Settings(
-        rasa_port=free_port(),
-        ingress_port=free_port(),
-        action_port=free_port(),
-        handoff_port=free_port(),
-        embedded_redis_port=free_port(),
+    settings = local_settings(
         var_dir=OUT / "var-handoff",
         model_path=model,
-        extra_env={"SENMART_TODAY": "2026-11-23"},
     )
     with System(settings) as system:
         headers = {"Authorization": f"Bearer {system.admin_token}"}
@@ -178,16 +168,10 @@ def channels_measure(model: Path) -> Dict[str, object]:
     oa_secret_key = uuid.uuid4().hex
     graph = GraphStandIn().start()
     zalo = ZaloStandIn().start()
-    settings = Settings(
-        rasa_port=free_port(),
-        ingress_port=free_port(),
-        action_port=free_port(),
-        handoff_port=free_port(),
-        embedded_redis_port=free_port(),
+    settings = local_settings(
         var_dir=OUT / "var-channels",
         model_path=model,
         extra_env={
-            "SENMART_TODAY": "2026-11-23",
             "FB_APP_SECRET": secret,
             "FB_VERIFY_TOKEN": uuid.uuid4().hex,
             "FB_PAGE_ACCESS_TOKEN": "bench-page-token",
