@@ -97,7 +97,9 @@ end
 
 # KEYS: item, seen marker (or "" when none), day counter
 # ARGV: prefix, id, text, key, timestamp, guesses json, source, max items, day ttl, seen ttl
-RECORD_SCRIPT = TRIM_LUA + """
+RECORD_SCRIPT = (
+    TRIM_LUA
+    + """
 local prefix, id, ts = ARGV[1], ARGV[2], tonumber(ARGV[5])
 local item = KEYS[1]
 local counted = 1
@@ -144,10 +146,13 @@ redis.call('INCR', KEYS[3])
 redis.call('EXPIRE', KEYS[3], tonumber(ARGV[9]))
 return 'updated'
 """
+)
 
 # KEYS: item. ARGV: prefix, id, new status, allowed statuses (comma-separated), now, editor, topic,
 # max items
-STATUS_SCRIPT = TRIM_LUA + """
+STATUS_SCRIPT = (
+    TRIM_LUA
+    + """
 local prefix, id, target = ARGV[1], ARGV[2], ARGV[3]
 local item = KEYS[1]
 if redis.call('EXISTS', item) == 0 then return {'not_found', '', ''} end
@@ -165,6 +170,7 @@ if ARGV[7] ~= '' then redis.call('HSET', item, 'topic', ARGV[7]) else redis.call
 trim(prefix, zset, tonumber(ARGV[8]))
 return {'ok', status, topic}
 """
+)
 
 
 # -- text -------------------------------------------------------------------------------------------
