@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import redis
-import redis.asyncio as aioredis
 import requests
 
 from bot.services import Process, free_port, wait_until
@@ -247,14 +246,6 @@ def hours() -> AgentHours:
 @pytest.fixture()
 def clock() -> FakeClock:
     return FakeClock(WORKDAY_10AM)
-
-
-@pytest.fixture()
-async def aredis(redis_server, redis_client):
-    """An asyncio client on the emptied test database."""
-    client = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
-    yield client
-    await client.close()
 
 
 @pytest.fixture()
