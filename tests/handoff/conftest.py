@@ -85,33 +85,18 @@ class RasaStub:
         self.server.server_close()
 
 
-class HandoffService:
-    """`python -m staff` as production runs it, on a free port, logging to a file."""
+class StaffProcess:
+    """`python -m staff` on a free port with the environment a subclass sets, logging to a file."""
 
-    def __init__(self, redis_url: str, rasa_url: str, log_dir: Path, **env: str) -> None:
+    def __init__(self, log_dir: Path, log_name: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"handoff-{self.port}.log"
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(PROJECT_ROOT),
-            "PYTHONUNBUFFERED": "1",
-            "REDIS_URL": redis_url,
-            "HANDOFF_PORT": str(self.port),
-            "HANDOFF_ADMIN_TOKEN": ADMIN_TOKEN,
-            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
-            "HANDOFF_AGENT_TOKENS": f"Lan:{LAN_TOKEN},Minh:{MINH_TOKEN}",
-            "RASA_URL": rasa_url,
-            "RASA_AUTH_TOKEN": RASA_TOKEN,
-            "HANDOFF_REAPER_INTERVAL_SECONDS": "0.2",
-            "HANDOFF_RECLAIM_IDLE_SECONDS": "1",
-            "CHAT_SESSION_SECRET": CHAT_SESSION_SECRET,
-            **env,
-        }
+        self.log_path = log_dir / f"{log_name}-{self.port}.log"
+        self.env: Dict[str, str] = {}
         self.process: Optional[Process] = None
 
-    def start(self) -> "HandoffService":
-        """Start and wait until /health answers."""
+    def start(self):
+        """Start and wait until /health answers; returns the service."""
         self.process = Process("handoff", [sys.executable, "-m", "staff"], self.log_path, self.env)
         wait_until(
             lambda: requests.get(f"{self.url}/health", timeout=1).status_code == 200,
@@ -134,6 +119,29 @@ class HandoffService:
     def log(self) -> str:
         """Everything the service logged so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class HandoffService(StaffProcess):
+    """`python -m staff` as production runs it, on a free port, logging to a file."""
+
+    def __init__(self, redis_url: str, rasa_url: str, log_dir: Path, **env: str) -> None:
+        super().__init__(log_dir, "handoff")
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "REDIS_URL": redis_url,
+            "HANDOFF_PORT": str(self.port),
+            "HANDOFF_ADMIN_TOKEN": ADMIN_TOKEN,
+            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
+            "HANDOFF_AGENT_TOKENS": f"Lan:{LAN_TOKEN},Minh:{MINH_TOKEN}",
+            "RASA_URL": rasa_url,
+            "RASA_AUTH_TOKEN": RASA_TOKEN,
+            "HANDOFF_REAPER_INTERVAL_SECONDS": "0.2",
+            "HANDOFF_RECLAIM_IDLE_SECONDS": "1",
+            "CHAT_SESSION_SECRET": CHAT_SESSION_SECRET,
+            **env,
+        }
 
 
 class Api:
