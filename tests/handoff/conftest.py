@@ -20,6 +20,7 @@ from bot.services import Process, free_port, wait_until
 from handoff.hours import AgentHours, load_holidays
 from handoff.settings import PROJECT_ROOT
 from handoff.ticket_store import TicketStore
+from testkit.recording_server import answer_json
 
 ADMIN_TOKEN = "admin-token"
 SERVICE_TOKEN = "service-token"
@@ -56,12 +57,7 @@ class RasaStub:
                     status = stub.failures.pop(0) if stub.failures else (stub.always_fail or 200)
                     delay = stub.delay_seconds
                 time.sleep(delay)
-                body = b'{"ok": true}' if status < 400 else b'{"error": "stub failure"}'
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                answer_json(self, status, b'{"ok": true}' if status < 400 else b'{"error": "stub failure"}')
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -94,6 +90,17 @@ class StaffProcess:
         self.log_path = log_dir / f"{log_name}-{self.port}.log"
         self.env: Dict[str, str] = {}
         self.process: Optional[Process] = None
+
+    def service_env(self, redis_url: str, admin_token: str, service_token: str) -> Dict[str, str]:
+        """What every test's service is told: the project on PYTHONPATH, its Redis, port and tokens."""
+        return {
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "REDIS_URL": redis_url,
+            "HANDOFF_PORT": str(self.port),
+            "HANDOFF_ADMIN_TOKEN": admin_token,
+            "HANDOFF_SERVICE_TOKEN": service_token,
+        }
 
     def start(self):
         """Start and wait until /health answers; returns the service."""
@@ -128,12 +135,7 @@ class HandoffService(StaffProcess):
         super().__init__(log_dir, "handoff")
         self.env = {
             **os.environ,
-            "PYTHONPATH": str(PROJECT_ROOT),
-            "PYTHONUNBUFFERED": "1",
-            "REDIS_URL": redis_url,
-            "HANDOFF_PORT": str(self.port),
-            "HANDOFF_ADMIN_TOKEN": ADMIN_TOKEN,
-            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
+            **self.service_env(redis_url, ADMIN_TOKEN, SERVICE_TOKEN),
             "HANDOFF_AGENT_TOKENS": f"Lan:{LAN_TOKEN},Minh:{MINH_TOKEN}",
             "RASA_URL": rasa_url,
             "RASA_AUTH_TOKEN": RASA_TOKEN,

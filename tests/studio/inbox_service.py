@@ -37,12 +37,7 @@ class StudioService(StaffProcess):
         self.env = {
             "PATH": "/usr/bin:/bin",
             "HOME": str(log_dir),
-            "PYTHONPATH": str(PROJECT_ROOT),
-            "PYTHONUNBUFFERED": "1",
-            "REDIS_URL": redis_url,
-            "HANDOFF_PORT": str(self.port),
-            "HANDOFF_ADMIN_TOKEN": ADMIN_TOKEN,
-            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
+            **self.service_env(redis_url, ADMIN_TOKEN, SERVICE_TOKEN),
             "HANDOFF_AGENT_TOKENS": f"Lan:{AGENT_TOKEN}",
             "RASA_URL": "http://127.0.0.1:9",
             "STUDIO_CONTENT_DIR": str(content_dir),
