@@ -9,11 +9,12 @@ MODEL   := models/senmart.tar.gz
 STAMP   := $(VENV)/.installed
 # the chat page's only npm dependency, bundled at build time (nothing comes from a CDN at run time)
 CHAT_JS := handoff/static/chat/vendor/socket.io.min.js
-# the pages' scripts: ES modules in web/src/ bundled by web/build.mjs (esbuild, pinned in web/package.json)
-# into the files the services serve; generated, so git ignores them (web/README.md)
+# the pages' scripts (ES modules in web/src/) and the console's and the studio's stylesheets (web/src/*/*.css,
+# importing web/src/shared/base.css) bundled by web/build.mjs (esbuild, pinned in web/package.json) into the
+# files the services serve; generated, so git ignores them (web/README.md)
 BUNDLES := handoff/static/console.js handoff/static/chat/chat.js studio/static/studio.js studio/static/report.js \
-	staff/static/signin.js staff/static/admin.js
-WEB_SRC := $(shell find web/src -name '*.js' 2>/dev/null)
+	staff/static/signin.js staff/static/admin.js handoff/static/console.css studio/static/studio.css
+WEB_SRC := $(shell find web/src -name '*.js' -o -name '*.css' 2>/dev/null)
 # web/node_modules as `npm ci` left it from web/package-lock.json (esbuild, eslint, socket.io-client)
 NODE_DEPS := web/node_modules/.installed
 WEB_BUILD := $(CHAT_JS) $(BUNDLES)
@@ -63,7 +64,7 @@ $(CHAT_JS): $(NODE_DEPS)
 	@mkdir -p $(@D)
 	cp web/node_modules/socket.io-client/dist/socket.io.min.js $@
 
-# one esbuild run writes the six bundles (a grouped target); editing any source under web/src rebuilds them
+# one esbuild run writes the eight bundles (a grouped target); editing any source under web/src rebuilds them
 $(BUNDLES) &: $(NODE_DEPS) web/build.mjs $(WEB_SRC)
 	node web/build.mjs
 

@@ -238,19 +238,19 @@ def evaluate(promo: Promotion, order: Order, shipping: ShippingRules | None = No
     if promo.end is not None and order.day > promo.end:
         reasons.append("expired")
 
-    if promo.tiers is not None:
-        tier = canonical_tier(order.tier)
-        if tier is None:
-            missing.append("tier")
-        elif tier not in promo.tiers:
-            reasons.append("tier_not_allowed")
-
-    if promo.payment_methods is not None:
-        method = canonical_payment_method(order.payment_method)
-        if method is None:
-            missing.append("payment_method")
-        elif method not in promo.payment_methods:
-            reasons.append("payment_not_allowed")
+    # a condition listing tiers or payment methods: unknown in the order is missing, another value fails
+    tier = canonical_tier(order.tier)
+    method = canonical_payment_method(order.payment_method)
+    for name, allowed, value, refusal in (
+        ("tier", promo.tiers, tier, "tier_not_allowed"),
+        ("payment_method", promo.payment_methods, method, "payment_not_allowed"),
+    ):
+        if allowed is None:
+            continue
+        if value is None:
+            missing.append(name)
+        elif value not in allowed:
+            reasons.append(refusal)
 
     amount = order.amount
     if _needs_amount(promo) and amount is None:

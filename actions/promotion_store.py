@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Optional
 
 from actions.promotion_engine import (
     DEFAULT_PROMOTIONS_FILE,
@@ -15,8 +13,7 @@ from actions.promotion_engine import (
     PromotionDataError,
     load_promotions,
 )
-
-logger = logging.getLogger(__name__)
+from common.last_good_file import LastGoodFile
 
 
 class PromotionStore:
@@ -24,8 +21,7 @@ class PromotionStore:
 
     def __init__(self, path: Optional[Path] = None) -> None:
         self._path = path
-        self._lock = threading.Lock()
-        self._loaded: Optional[Tuple[float, PromotionBook]] = None
+        self._file = LastGoodFile(load_promotions, PromotionDataError, "Promotions file")
 
     @property
     def path(self) -> Path:
@@ -34,19 +30,7 @@ class PromotionStore:
 
     def book(self) -> PromotionBook:
         """The current promotions (raises PromotionDataError only if no good version was ever read)."""
-        with self._lock:
-            mtime = self.path.stat().st_mtime
-            if self._loaded and self._loaded[0] == mtime:
-                return self._loaded[1]
-            try:
-                book = load_promotions(self.path)
-            except PromotionDataError:
-                if self._loaded is None:
-                    raise
-                logger.exception("Promotions file %s is invalid; keeping the previous version.", self.path)
-                return self._loaded[1]
-            self._loaded = (mtime, book)
-            return book
+        return self._file.get(self.path)
 
 
 STORE = PromotionStore()

@@ -97,13 +97,7 @@ def render_refusal(promo: Promotion, order: Order, verdict: Verdict) -> str:
     verb = "tham gia" if promo.kind == "campaign" else "dùng"
     benefit = _benefit_phrase(promo)
     label = f"{_NOUNS[promo.kind]} {_display(promo)}" + (f" ({benefit})" if benefit else "")
-    needs = _join(
-        [
-            _need_phrase(reason, promo, order)
-            for reason in verdict.reasons
-            if reason != "already_free_shipping"
-        ]
-    )
+    needs = _condition_phrases(_NEED_PHRASES, "đáp ứng đủ điều kiện của chương trình", promo, order, verdict)
     return f"{subject} chưa {verb} được {label}: cần {needs}."
 
 
@@ -143,13 +137,7 @@ def render_verdict(promo: Promotion, order: Order, verdict: Verdict) -> str:
         return f"Để kiểm tra {label}, mình cần biết thêm {needed} của bạn ạ."
 
     if not verdict.eligible:
-        why = _join(
-            [
-                _reason_phrase(reason, promo, order)
-                for reason in verdict.reasons
-                if reason != "already_free_shipping"
-            ]
-        )
+        why = _condition_phrases(_REASON_PHRASES, "chưa đáp ứng đủ điều kiện", promo, order, verdict)
         return f"{subject} chưa {verb} được {label} vì {_NOUNS[promo.kind]} này {why}."
 
     if "already_free_shipping" in verdict.reasons:
@@ -284,64 +272,89 @@ def _extras(promo: Promotion, compatible: Sequence[Promotion] = ()) -> list[str]
     return extras
 
 
+# a promotion's time window as a sentence (without its full stop) and in a list line
+_WINDOW_SENTENCE = {
+    "always": "Áp dụng thường xuyên",
+    "day": "Áp dụng trong ngày {start}",
+    "range": "Áp dụng từ {start} đến {end}",
+    "from": "Áp dụng từ {start}",
+    "until": "Áp dụng đến hết {end}",
+}
+_WINDOW_SHORT = {
+    "always": "thường xuyên",
+    "day": "ngày {start}",
+    "range": "{start}–{end}",
+    "from": "từ {start}",
+    "until": "đến hết {end}",
+}
+
+
+def _window_in(words: dict[str, str], promo: Promotion) -> str:
+    """The promotion's time window (always, one day, a range, from, until) in `words`."""
+    start = format_date(promo.start) if promo.start is not None else ""
+    end = format_date(promo.end) if promo.end is not None else ""
+    if start and end:
+        kind = "day" if promo.start == promo.end else "range"
+    else:
+        kind = "from" if start else "until" if end else "always"
+    return words[kind].format(start=start, end=end)
+
+
 def _window(promo: Promotion) -> str:
     """Time window sentence without the final full stop."""
-    if promo.start is None and promo.end is None:
-        return "Áp dụng thường xuyên"
-    if promo.start is not None and promo.end is not None:
-        if promo.start == promo.end:
-            return f"Áp dụng trong ngày {format_date(promo.start)}"
-        return f"Áp dụng từ {format_date(promo.start)} đến {format_date(promo.end)}"
-    if promo.start is not None:
-        return f"Áp dụng từ {format_date(promo.start)}"
-    assert promo.end is not None
-    return f"Áp dụng đến hết {format_date(promo.end)}"
+    return _window_in(_WINDOW_SENTENCE, promo)
 
 
 def _window_short(promo: Promotion) -> str:
     """Time window for a list line."""
-    if promo.start is None and promo.end is None:
-        return "thường xuyên"
-    if promo.start is not None and promo.end is not None:
-        if promo.start == promo.end:
-            return f"ngày {format_date(promo.start)}"
-        return f"{format_date(promo.start)}–{format_date(promo.end)}"
-    if promo.start is not None:
-        return f"từ {format_date(promo.start)}"
-    assert promo.end is not None
-    return f"đến hết {format_date(promo.end)}"
+    return _window_in(_WINDOW_SHORT, promo)
 
 
-def _reason_phrase(reason: str, promo: Promotion, order: Order) -> str:
-    """Why a condition failed, as a predicate of "mã này"."""
+# a failed condition as a predicate of "mã này", and as what the order needs; {} is the promotion's value
+# for it (_condition_value); a reason without a phrase (or a value) gets the general one
+_REASON_PHRASES = {
+    "below_min_order": "áp dụng cho đơn từ {}",
+    "tier_not_allowed": "chỉ dành cho thành viên {}",
+    "payment_not_allowed": "chỉ áp dụng khi thanh toán bằng {}",
+    "not_started": "chỉ áp dụng từ ngày {}",
+    "expired": "chỉ áp dụng đến hết ngày {}",
+}
+_NEED_PHRASES = {
+    "below_min_order": "đơn từ {}",
+    "tier_not_allowed": "{}",
+    "payment_not_allowed": "thanh toán bằng {}",
+    "not_started": "chờ đến ngày {}",
+}
+
+
+def _condition_value(reason: str, promo: Promotion, order: Order) -> str | None:
+    """The promotion's value for the condition `reason` says failed, as text; None when it has none."""
     if reason == "below_min_order" and promo.min_order is not None:
-        return f"áp dụng cho đơn từ {format_vnd(promo.min_order)}"
-    if reason == "tier_not_allowed" and promo.tiers is not None:
-        tier = canonical_tier(order.tier)
-        yours = f" (bạn đang ở hạng {tier})" if tier else ""
-        return f"chỉ dành cho thành viên {_tiers_phrase(promo.tiers)}{yours}"
-    if reason == "payment_not_allowed" and promo.payment_methods is not None:
-        return f"chỉ áp dụng khi thanh toán bằng {_payments_phrase(promo.payment_methods)}"
-    if reason == "not_started" and promo.start is not None:
-        return f"chỉ áp dụng từ ngày {format_date(promo.start)}"
-    if reason == "expired" and promo.end is not None:
-        return f"chỉ áp dụng đến hết ngày {format_date(promo.end)}"
-    return "chưa đáp ứng đủ điều kiện"
-
-
-def _need_phrase(reason: str, promo: Promotion, order: Order) -> str:
-    """A failed condition as what the order needs ("đơn từ 200.000đ", "hạng Bạc trở lên")."""
-    if reason == "below_min_order" and promo.min_order is not None:
-        return f"đơn từ {format_vnd(promo.min_order)}"
+        return format_vnd(promo.min_order)
     if reason == "tier_not_allowed" and promo.tiers is not None:
         tier = canonical_tier(order.tier)
         yours = f" (bạn đang ở hạng {tier})" if tier else ""
         return f"{_tiers_phrase(promo.tiers)}{yours}"
     if reason == "payment_not_allowed" and promo.payment_methods is not None:
-        return f"thanh toán bằng {_payments_phrase(promo.payment_methods)}"
+        return _payments_phrase(promo.payment_methods)
     if reason == "not_started" and promo.start is not None:
-        return f"chờ đến ngày {format_date(promo.start)}"
-    return "đáp ứng đủ điều kiện của chương trình"
+        return format_date(promo.start)
+    if reason == "expired" and promo.end is not None:
+        return format_date(promo.end)
+    return None
+
+
+def _condition_phrases(
+    phrases: dict[str, str], general: str, promo: Promotion, order: Order, verdict: Verdict
+) -> str:
+    """The conditions the order fails (free shipping already is none), each in `phrases`' words, joined."""
+    said = []
+    for reason in verdict.reasons:
+        if reason == "already_free_shipping":
+            continue
+        value = _condition_value(reason, promo, order)
+        said.append(phrases[reason].format(value) if reason in phrases and value is not None else general)
+    return _join(said)
 
 
 def _benefit_result(promo: Promotion, verdict: Verdict) -> str:

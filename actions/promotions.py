@@ -273,11 +273,8 @@ class ActionCheckPromotion(Action):
                 lines.append(render_verdict(promo, order, verdict))
             elif verdict.eligible is not None:
                 lines.append(render_verdict(promo, order, verdict))
-            elif verdict.missing == ("payment_method",) and promo.payment_methods:
-                # only the payment method is unknown: say what paying the promotion's way gives
-                method = promo.payment_methods[0]
-                paid = evaluate(promo, replace(order, payment_method=method), book.shipping)
-                lines.append(render_conditional(promo, order, paid, method))
+            elif (conditional := _if_paid_its_way(book, promo, order, verdict)) is not None:
+                lines.append(conditional)
             else:
                 if len(known) == 1:
                     lines.append(describe(promo))
@@ -324,10 +321,8 @@ class ActionCheckPromotion(Action):
                 lines.append(render_verdict(promo, order, verdict))
             elif verdict.eligible is False:
                 lines.append(render_refusal(promo, order, verdict))
-            elif verdict.missing == ("payment_method",) and promo.payment_methods:
-                method = promo.payment_methods[0]
-                paid = evaluate(promo, replace(order, payment_method=method), book.shipping)
-                lines.append(render_conditional(promo, order, paid, method))
+            elif (conditional := _if_paid_its_way(book, promo, order, verdict)) is not None:
+                lines.append(conditional)
             else:
                 undecided.append((promo, verdict))
         if len(pointed) == 1 and undecided:
@@ -385,3 +380,12 @@ def _usable_line(promo: Promotion, verdict: Verdict) -> Text:
     """One line of the list of usable promotions."""
     benefit = f" (ưu đãi {format_vnd(verdict.benefit)})" if verdict.benefit else ""
     return f"- {describe(promo)}{benefit}"
+
+
+def _if_paid_its_way(book: PromotionBook, promo: Promotion, order: Order, verdict: Verdict) -> Optional[Text]:
+    """When only the payment method is unknown: what paying the promotion's (first) way gives; else None."""
+    if verdict.missing != ("payment_method",) or not promo.payment_methods:
+        return None
+    method = promo.payment_methods[0]
+    paid = evaluate(promo, replace(order, payment_method=method), book.shipping)
+    return render_conditional(promo, order, paid, method)

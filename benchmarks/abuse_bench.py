@@ -32,7 +32,7 @@ import requests
 from benchmarks.shared import OUT
 from bot.channels.guard import APOLOGY
 from bot.services import Process, System, free_port, wait_until
-from bot.settings import Settings
+from testkit.local_system import local_settings
 
 ORDINARY = [
     "phí ship bao nhiêu vậy",
@@ -423,17 +423,12 @@ def abuse_measure(model: Path, quiet_seconds: float = 20.0) -> Dict[str, Any]:
     debian = DebianRedis(OUT / "var-abuse" / "debian-redis") if Path(DEBIAN_REDIS).exists() else None
     if debian:
         debian.start()
-    settings = Settings(
-        rasa_port=free_port(),
-        ingress_port=free_port(),
-        action_port=free_port(),
-        handoff_port=free_port(),
-        embedded_redis_port=free_port(),
+    settings = local_settings(
         redis_url=debian.url if debian else None,
         var_dir=OUT / "var-abuse",
         model_path=model,
         rasa_workers=2,
-        extra_env={"SENMART_TODAY": "2026-11-23", "TRACKER_SPOOL_DIR": str(OUT / "var-abuse" / "spool")},
+        extra_env={"TRACKER_SPOOL_DIR": str(OUT / "var-abuse" / "spool")},
     )
     system = System(settings)
     system.start()

@@ -25,8 +25,9 @@ import psutil
 import requests
 
 from benchmarks.shared import CONVERSATION, OUT, RESULTS, MemorySampler, cpu_seconds, percentile
-from bot.services import System, free_port
-from bot.settings import PROJECT_ROOT, Settings
+from bot.services import System
+from bot.settings import PROJECT_ROOT
+from testkit.local_system import local_settings
 
 
 def train(config: str, name: str) -> float:
@@ -110,15 +111,10 @@ def load(base: str, clients: int, conversations_per_client: int) -> Dict[str, fl
 
 def serve_and_measure(model: Path, conversations: int) -> Dict[str, object]:
     """Start the real system with a model; measure start-up, latency, throughput and peak RSS."""
-    settings = Settings(
-        rasa_port=free_port(),
-        ingress_port=free_port(),
-        action_port=free_port(),
-        embedded_redis_port=free_port(),
+    settings = local_settings(
         var_dir=OUT / f"var-{model.stem}",
         model_path=model,
         rasa_workers=1,  # the pipelines are compared in one process; workers are the scale part
-        extra_env={"SENMART_TODAY": "2026-11-23"},
     )
     system = System(settings)
     start = time.monotonic()
@@ -143,15 +139,9 @@ def handoff_measure(model: Path) -> Dict[str, object]:
     """Handoff latency, relay latency and queue throughput on the running system."""
     from benchmarks.handoff_bench import handoff_latency, queue_throughput, relay_latency
 
-    settings = Settings(
-        rasa_port=free_port(),
-        ingress_port=free_port(),
-        action_port=free_port(),
-        handoff_port=free_port(),
-        embedded_redis_port=free_port(),
+    settings = local_settings(
         var_dir=OUT / "var-handoff",
         model_path=model,
-        extra_env={"SENMART_TODAY": "2026-11-23"},
     )
     with System(settings) as system:
         headers = {"Authorization": f"Bearer {system.admin_token}"}
@@ -178,16 +168,10 @@ def channels_measure(model: Path) -> Dict[str, object]:
     oa_secret_key = uuid.uuid4().hex
     graph = GraphStandIn().start()
     zalo = ZaloStandIn().start()
-    settings = Settings(
-        rasa_port=free_port(),
-        ingress_port=free_port(),
-        action_port=free_port(),
-        handoff_port=free_port(),
-        embedded_redis_port=free_port(),
+    settings = local_settings(
         var_dir=OUT / "var-channels",
         model_path=model,
         extra_env={
-            "SENMART_TODAY": "2026-11-23",
             "FB_APP_SECRET": secret,
             "FB_VERIFY_TOKEN": uuid.uuid4().hex,
             "FB_PAGE_ACCESS_TOKEN": "bench-page-token",
@@ -250,6 +234,21 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, Python {platform.python_version()}"
 
 
+# the two pipelines compared: ours and Rasa's default, trained into OUT/<name>.tar.gz
+PIPELINES = (("ours", "config.yml"), ("default", "benchmarks/default_config.yml"))
+
+
+def trained_pipelines(part: str) -> Dict[str, Path]:
+    """Both pipelines' models, trained first where a model is missing (`part` names the log lines)."""
+    models = {}
+    for name, config in PIPELINES:
+        models[name] = OUT / f"{name}.tar.gz"
+        if not models[name].exists():
+            print(f"[{part}] training {name}...", flush=True)
+            train(config, name)
+    return models
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conversations", type=int, default=12, help="conversations per client at 1 client")
@@ -269,13 +268,10 @@ def main() -> int:
         saved.write_text(json.dumps(results, indent=2, default=float))
 
     if "pipelines" in parts:
-        for label, config, name in [
-            ("ours", "config.yml", "ours"),
-            ("default", "benchmarks/default_config.yml", "default"),
-        ]:
+        for label, config in PIPELINES:
             print(f"[{label}] training...", flush=True)
-            seconds = train(config, name)
-            model = OUT / f"{name}.tar.gz"
+            seconds = train(config, label)
+            model = OUT / f"{label}.tar.gz"
             print(f"[{label}] trained in {seconds:.0f}s; evaluating held-out set...", flush=True)
             scores = accuracy(model)
             print(f"[{label}] {scores}; serving...", flush=True)
@@ -286,12 +282,8 @@ def main() -> int:
     if "selective" in parts:
         from benchmarks.selective_bench import selective_measure, write_svg
 
-        for name, config in (("ours", "config.yml"), ("default", "benchmarks/default_config.yml")):
-            if not (OUT / f"{name}.tar.gz").exists():
-                print(f"[selective] training {name}...", flush=True)
-                train(config, name)
+        models = trained_pipelines("selective")
         print("[selective] parsing the evaluation sets with both models...", flush=True)
-        models = {name: OUT / f"{name}.tar.gz" for name in ("ours", "default")}
         results["selective"] = {**selective_measure(models, OUT), "date": dt.date.today().isoformat()}
         write_svg(results["selective"])
         checkpoint()
@@ -308,12 +300,9 @@ def main() -> int:
     if "scale" in parts:
         from benchmarks.scale_bench import scale_measure
 
-        for name, config in (("ours", "config.yml"), ("default", "benchmarks/default_config.yml")):
-            if not (OUT / f"{name}.tar.gz").exists():
-                print(f"[scale] training {name}...", flush=True)
-                train(config, name)
+        models = trained_pipelines("scale")
         results["scale"] = {
-            **scale_measure(OUT / "ours.tar.gz", OUT / "default.tar.gz"),
+            **scale_measure(models["ours"], models["default"]),
             "date": dt.date.today().isoformat(),
         }
         checkpoint()

@@ -21,9 +21,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import requests
 
 from benchmarks.shared import CONVERSATION, OUT, MemorySampler, cpu_seconds, percentile
-from bot.services import System, free_port
-from bot.settings import Settings
+from bot.services import System
 from evaluation.sets import CUSTOMER_QUESTIONS_FILE, record_items
+from testkit.local_system import local_settings
 
 LONG_TURNS = 100
 
@@ -117,19 +117,13 @@ def measure(
     """Start one configuration and measure it: `processes` single-worker Rasa processes (several: behind
     nginx, `make run`'s topology), or one Rasa process with `sanic_workers` Sanic workers on one port."""
     benchmarks = Path(__file__).resolve().parent
-    settings = Settings(
-        rasa_port=free_port(),
-        ingress_port=free_port(),
-        action_port=free_port(),
-        handoff_port=free_port(),
-        embedded_redis_port=free_port(),
+    settings = local_settings(
         var_dir=OUT / f"var-scale-{label}",
         model_path=model,
         rasa_workers=processes,
         sanic_workers=sanic_workers,
         endpoints_file=str(benchmarks / "stock_endpoints.yml") if stock else "endpoints.yml",
         credentials_file=str(benchmarks / "stock_credentials.yml") if stock else "credentials.yml",
-        extra_env={"SENMART_TODAY": "2026-11-23"},
     )
     print(
         f"[scale:{label}] starting ({processes} process(es), {sanic_workers} Sanic worker(s) each)...",

@@ -20,9 +20,9 @@ from typing import Dict, List, Optional, Tuple
 import requests
 
 from benchmarks.shared import OUT, summarize
-from bot.services import System, free_port
-from bot.settings import Settings
+from bot.services import System
 from studio.settings import copy_content
+from testkit.local_system import local_settings
 
 TOKEN = "bench-content-token"
 STUDIO = {"Authorization": f"Bearer {TOKEN}"}
@@ -98,17 +98,11 @@ def studio_measure(model: Path, full_retrain_s: Optional[float]) -> Dict[str, ob
     """Start the system on a content copy and measure the studio's figures."""
     shutil.rmtree(OUT / "studio-content", ignore_errors=True)
     content = copy_content(OUT / "studio-content")
-    settings = Settings(
-        rasa_port=free_port(),
-        ingress_port=free_port(),
-        action_port=free_port(),
-        handoff_port=free_port(),
-        embedded_redis_port=free_port(),
+    settings = local_settings(
         var_dir=OUT / "var-studio",
         model_path=model,
         rasa_workers=2,
         extra_env={
-            "SENMART_TODAY": "2026-11-23",
             "STUDIO_CONTENT_DIR": str(content),
             "STUDIO_TOKENS": f"bench:{TOKEN}",
             "PROMOTIONS_FILE": str(content / "data" / "promotions.yml"),

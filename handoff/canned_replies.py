@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Text
 
 import yaml
 
-logger = logging.getLogger(__name__)
+from common.last_good_file import LastGoodFile
 
 
 class CannedRepliesError(ValueError):
@@ -35,28 +34,14 @@ def load_canned_replies(path: Path) -> List[Dict[Text, Text]]:
 
 
 class CannedReplies:
-    """Cached by file modification time; a broken edit keeps the last good list."""
+    """Cached by file modification time; a broken edit (or a file gone) keeps the last good list."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._cached: Optional[Tuple[float, List[Dict[Text, Text]]]] = None
+        self._file = LastGoodFile(load_canned_replies, CannedRepliesError, "Canned replies file")
 
     def get(self) -> List[Dict[Text, Any]]:
         """The current replies."""
-        try:
-            mtime = self.path.stat().st_mtime
-        except OSError as error:
-            if self._cached:
-                return self._cached[1]
-            raise CannedRepliesError(f"cannot read {self.path}: {error}") from error
-        if self._cached and self._cached[0] == mtime:
-            return self._cached[1]
-        try:
-            replies = load_canned_replies(self.path)
-        except CannedRepliesError:
-            if self._cached is None:
-                raise
-            logger.exception("Canned replies file is invalid; keeping the previous version.")
-            return self._cached[1]
-        self._cached = (mtime, replies)
-        return replies
+        return self._file.get(
+            self.path, unreadable=lambda error: CannedRepliesError(f"cannot read {self.path}: {error}")
+        )

@@ -10,6 +10,7 @@ from typing import Dict, Mapping, Optional, Text
 from urllib.parse import urlparse
 
 from common.contracts import DEFAULT_REDIS_URL, EVENT_STREAM, VIETNAM_UTC_OFFSET_HOURS
+from common.name_tokens import parse_name_tokens
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -133,17 +134,8 @@ class HandoffSettings:
 
 
 def parse_agent_tokens(value: Text) -> Dict[Text, Text]:
-    """`name:token,name2:token2` → {token: name}."""
-    tokens: Dict[Text, Text] = {}
-    for item in value.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        name, sep, token = item.partition(":")
-        if not sep or not name.strip() or not token.strip():
-            raise SettingsError(f"HANDOFF_AGENT_TOKENS: expected name:token, got {name.strip()!r}:…")
-        tokens[token.strip()] = name.strip()
-    return tokens
+    """HANDOFF_AGENT_TOKENS: `name:token,name2:token2` → {token: name}."""
+    return parse_name_tokens(value, "HANDOFF_AGENT_TOKENS", SettingsError)
 
 
 def _chat_socket_url(env: Mapping[Text, Text]) -> Text:

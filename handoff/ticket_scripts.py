@@ -91,10 +91,16 @@ return {id, 'duplicate'}
 )
 
 # Shared by CLAIM_SCRIPT and REASSIGN_SCRIPT (KEYS: ticket, queue, leases, status:waiting, status:claimed,
-# transcript; ARGV[1] prefix, ARGV[2] id). `full`: the agent's load when it has reached `capacity` (0: no
-# limit), read from the whole claimed index in the same script as the claim, so two claims at once cannot
-# both pass the check (a few hundred claimed tickets at most). `take`: the ticket becomes the agent's.
+# transcript; ARGV[1] prefix, ARGV[2] id). `state`: the ticket's status (nil: no ticket) and owner. `full`:
+# the agent's load when it has reached `capacity` (0: no limit), read from the whole claimed index in the
+# same script as the claim, so two claims at once cannot both pass the check (a few hundred claimed tickets
+# at most). `take`: the ticket becomes the agent's. `take_if_room`: `take` unless the agent is full, then
+# the script's answer {'full', load}.
 _LUA_TAKE = """
+local function state()
+  local fields = redis.call('HMGET', KEYS[1], 'status', 'claimed_by')
+  return fields[1], fields[2]
+end
 local function full(agent, capacity)
   if capacity <= 0 then return nil end
   local load = 0
@@ -116,6 +122,12 @@ local function take(status, agent, now, lease_until, message)
   end
   redis.call('RPUSH', KEYS[6], message)
 end
+local function take_if_room(status, agent, capacity, now, lease_until, message)
+  local load = full(agent, capacity)
+  if load then return {'full', tostring(load)} end
+  take(status, agent, now, lease_until, message)
+  return nil
+end
 """
 
 # KEYS: ticket, queue, leases, status:waiting, status:claimed, transcript
@@ -124,8 +136,7 @@ end
 CLAIM_SCRIPT = (
     _LUA_TAKE
     + """
-local fields = redis.call('HMGET', KEYS[1], 'status', 'claimed_by')
-local status, owner = fields[1], fields[2]
+local status, owner = state()
 if not status then return {'not_found', ''} end
 if status == 'claimed' then
   if owner ~= ARGV[3] then return {'taken', owner or ''} end
@@ -135,9 +146,8 @@ if status == 'claimed' then
 end
 if status ~= 'waiting' then return {'finished', status} end
 if ARGV[6] == 'heartbeat' then return {'not_claimed', status} end
-local load = full(ARGV[3], tonumber(ARGV[8] or '0'))
-if load then return {'full', tostring(load)} end
-take(status, ARGV[3], ARGV[4], ARGV[5], ARGV[7])
+local refused = take_if_room(status, ARGV[3], tonumber(ARGV[8] or '0'), ARGV[4], ARGV[5], ARGV[7])
+if refused then return refused end
 return {'claimed', ARGV[3]}
 """
 )
@@ -147,14 +157,12 @@ return {'claimed', ARGV[3]}
 REASSIGN_SCRIPT = (
     _LUA_TAKE
     + """
-local fields = redis.call('HMGET', KEYS[1], 'status', 'claimed_by')
-local status, owner = fields[1], fields[2]
+local status, owner = state()
 if not status then return {'not_found', ''} end
 if status ~= 'waiting' and status ~= 'claimed' then return {'finished', status} end
 if status == 'claimed' and owner == ARGV[3] then return {'same', owner} end
-local load = full(ARGV[3], tonumber(ARGV[6]))
-if load then return {'full', tostring(load)} end
-take(status, ARGV[3], ARGV[4], ARGV[5], ARGV[7])
+local refused = take_if_room(status, ARGV[3], tonumber(ARGV[6]), ARGV[4], ARGV[5], ARGV[7])
+if refused then return refused end
 return {'reassigned', owner or ''}
 """
 )

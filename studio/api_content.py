@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from typing import Any, Awaitable, Callable, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
 from sanic import Request, Sanic, response
 from sanic.response import HTTPResponse
@@ -32,6 +32,8 @@ EXPORTS = {
     "promotions.csv": ("promotions", "csv"),
 }
 CONTENT_TYPES = {"xlsx": spreadsheets.XLSX_TYPE, "csv": spreadsheets.CSV_TYPE}
+# the history's target of a change: a topic's name, a promotion's code
+TARGET_KEYS = {"topic": "name", "promotion": "code"}
 MAX_HISTORY = 500
 
 
@@ -68,6 +70,12 @@ def required_version(value: Any) -> Text:
     return value
 
 
+def versioned_body(request: Request) -> Tuple[Dict[Text, Any], Text]:
+    """A write's JSON object and the `version` it must carry (ValidationFailed when missing)."""
+    body = http.json_object(request)
+    return body, required_version(body.get("version"))
+
+
 async def in_thread(function: Callable[..., Any], *args: Any) -> Any:
     """Run file work off the event loop."""
     return await asyncio.get_running_loop().run_in_executor(None, functools.partial(function, *args))
@@ -89,6 +97,35 @@ def register(app: Sanic) -> None:
     async def log(request: Request, kind: Text, target: Text, action: Text, before: Any, after: Any) -> None:
         await history().record(editor(request), kind, target, action, before, after)
 
+    readers = {"topic": content.get_topic, "promotion": table.get}
+
+    async def logged_write(
+        request: Request,
+        kind: Text,
+        key: Text,
+        action: Text,
+        write: Callable[[], Dict[Text, Any]],
+        only_new_version: bool = False,
+    ) -> Dict[Text, Any]:
+        """`write()` to the topic or promotion `key`, logged with the record as it was before (both read off
+        the event loop) under the written record's name or code; with `only_new_version`, a write that
+        changed nothing is not logged."""
+        before = await in_thread(readers[kind], key)
+        after = await in_thread(write)
+        if not only_new_version or after["version"] != before["version"]:
+            await log(request, kind, after[TARGET_KEYS[kind]], action, before, after)
+        return after
+
+    async def logged_whole(
+        request: Request, kind: Text, action: Text, change: Callable[[], Dict[Text, Any]]
+    ) -> Dict[Text, Any]:
+        """A record created or deleted whole: `change()` off the event loop, logged with the record it
+        returns as the history's after (create) or before (delete)."""
+        record = await in_thread(change)
+        before, after = (None, record) if action == "create" else (record, None)
+        await log(request, kind, record[TARGET_KEYS[kind]], action, before, after)
+        return record
+
     # -- FAQ topics ---------------------------------------------------------------------------------
     @app.get(f"{PREFIX}/topics")
     @content_errors
@@ -108,56 +145,46 @@ def register(app: Sanic) -> None:
     async def studio_create_topic(request: Request) -> HTTPResponse:
         """A new topic."""
         body = http.json_object(request)
-        topic = await in_thread(
+        create = functools.partial(
             content.create_topic, body.get("name"), body.get("responses"), body.get("examples")
         )
-        await log(request, "topic", topic["name"], "create", None, topic)
-        return response.json(topic, status=201)
+        return response.json(await logged_whole(request, "topic", "create", create), status=201)
 
     @app.put(f"{PREFIX}/topics/<name>")
     @content_errors
     async def studio_update_topic(request: Request, name: Text) -> HTTPResponse:
         """New answers and examples for a topic."""
-        body = http.json_object(request)
-        version = required_version(body.get("version"))
-        before = await in_thread(content.get_topic, name)
-        topic = await in_thread(
+        body, version = versioned_body(request)
+        update = functools.partial(
             content.update_topic, name, version, body.get("responses"), body.get("examples")
         )
-        if topic["version"] != before["version"]:
-            await log(request, "topic", name, "update", before, topic)
-        return response.json(topic)
+        return response.json(
+            await logged_write(request, "topic", name, "update", update, only_new_version=True)
+        )
 
     @app.post(f"{PREFIX}/topics/<name>/rename")
     @content_errors
     async def studio_rename_topic(request: Request, name: Text) -> HTTPResponse:
         """The topic under a new name."""
-        body = http.json_object(request)
-        version = required_version(body.get("version"))
-        before = await in_thread(content.get_topic, name)
-        topic = await in_thread(content.rename_topic, name, version, body.get("new_name"))
-        await log(request, "topic", topic["name"], "rename", before, topic)
-        return response.json(topic)
+        body, version = versioned_body(request)
+        rename = functools.partial(content.rename_topic, name, version, body.get("new_name"))
+        return response.json(await logged_write(request, "topic", name, "rename", rename))
 
     @app.delete(f"{PREFIX}/topics/<name>")
     @content_errors
     async def studio_delete_topic(request: Request, name: Text) -> HTTPResponse:
         """Remove a topic."""
         version = required_version(request.args.get("version"))
-        before = await in_thread(content.delete_topic, name, version)
-        await log(request, "topic", name, "delete", before, None)
+        await logged_whole(request, "topic", "delete", functools.partial(content.delete_topic, name, version))
         return response.json({"deleted": name})
 
     @app.post(f"{PREFIX}/topics/<name>/examples")
     @content_errors
     async def studio_add_example(request: Request, name: Text) -> HTTPResponse:
         """One more example for a topic."""
-        body = http.json_object(request)
-        version = required_version(body.get("version"))
-        before = await in_thread(content.get_topic, name)
-        topic = await in_thread(content.add_example, name, body.get("text"), version)
-        await log(request, "topic", name, "add_example", before, topic)
-        return response.json(topic)
+        body, version = versioned_body(request)
+        add = functools.partial(content.add_example, name, body.get("text"), version)
+        return response.json(await logged_write(request, "topic", name, "add_example", add))
 
     @app.post(f"{PREFIX}/preview")
     @content_errors
@@ -186,29 +213,27 @@ def register(app: Sanic) -> None:
     @content_errors
     async def studio_create_promotion(request: Request) -> HTTPResponse:
         """A new promotion."""
-        record = await in_thread(table.create, http.json_object(request))
-        await log(request, "promotion", record["code"], "create", None, record)
-        return response.json(record, status=201)
+        create = functools.partial(table.create, http.json_object(request))
+        return response.json(await logged_whole(request, "promotion", "create", create), status=201)
 
     @app.put(f"{PREFIX}/promotions/<code>")
     @content_errors
     async def studio_update_promotion(request: Request, code: Text) -> HTTPResponse:
         """New values for a promotion."""
-        body = http.json_object(request)
-        version = required_version(body.get("version"))
-        before = await in_thread(table.get, code)
-        record = await in_thread(table.update, code, version, body)
-        if record["version"] != before["version"]:
-            await log(request, "promotion", record["code"], "update", before, record)
-        return response.json(record)
+        body, version = versioned_body(request)
+        update = functools.partial(table.update, code, version, body)
+        return response.json(
+            await logged_write(request, "promotion", code, "update", update, only_new_version=True)
+        )
 
     @app.delete(f"{PREFIX}/promotions/<code>")
     @content_errors
     async def studio_delete_promotion(request: Request, code: Text) -> HTTPResponse:
         """Remove a promotion."""
         version = required_version(request.args.get("version"))
-        before = await in_thread(table.delete, code, version)
-        await log(request, "promotion", before["code"], "delete", before, None)
+        before = await logged_whole(
+            request, "promotion", "delete", functools.partial(table.delete, code, version)
+        )
         return response.json({"deleted": before["code"]})
 
     # -- history ------------------------------------------------------------------------------------
@@ -258,10 +283,10 @@ def register(app: Sanic) -> None:
             raise http.InvalidRequest("invalid_request", "Thiếu tệp cần nhập.")
         if what == "faq":
             result = await in_thread(spreadsheets.import_faq, content, request.body, fmt)
-            kind, key = "topic", "name"
+            kind = "topic"
         else:
             result = await in_thread(spreadsheets.import_promotions, table, request.body, fmt)
-            kind, key = "promotion", "code"
+            kind = "promotion"
         if result.errors:
             return http.error(
                 422,
@@ -270,5 +295,5 @@ def register(app: Sanic) -> None:
                 **result.as_json(),
             )
         for before, after in result.changes:
-            await log(request, kind, after[key], "import", before, after)
+            await log(request, kind, after[TARGET_KEYS[kind]], "import", before, after)
         return response.json(result.as_json())

@@ -234,6 +234,13 @@ def clean(text: Any) -> Text:
     return unicodedata.normalize("NFC", str(text)).strip()
 
 
+def example_text(text: Any) -> Text:
+    """An example being added, cleaned; ValidationFailed (field `text`) when it is not text."""
+    if not isinstance(text, str):
+        raise ValidationFailed([Problem("text", "Câu ví dụ phải là chữ.")])
+    return clean(text)
+
+
 def clean_input(responses: Any, examples: Any) -> Tuple[List[Dict[Text, Any]], List[Text], List[Problem]]:
     """Responses and examples from JSON, normalised; shape problems (not lists, not text) reported."""
     problems: List[Problem] = []
@@ -436,6 +443,15 @@ class FaqContent:
         return owners
 
     # -- validation ---------------------------------------------------------------------------------
+    def check_added_example(self, examples: Sequence[Text], owners: Mapping[Text, Tuple[Text, Text]]) -> None:
+        """ValidationFailed (field `text`) when the last of `examples`, the one being added, has a problem."""
+        added = f"examples[{len(examples) - 1}]"
+        problems = [
+            Problem("text", p.message) for p in self.example_problems(examples, owners) if p.field == added
+        ]
+        if problems:
+            raise ValidationFailed(problems)
+
     def example_problems(
         self, examples: Sequence[Text], owners: Mapping[Text, Tuple[Text, Text]]
     ) -> List[Problem]:
@@ -580,18 +596,9 @@ class FaqContent:
         """One more example for a topic (the inbox's "assign to topic"); `version` None = any."""
         with WRITE_LOCK:
             current = self._require_version(name, version)
-            if not isinstance(text, str):
-                raise ValidationFailed([Problem("text", "Câu ví dụ phải là chữ.")])
-            text = clean(text)
+            text = example_text(text)
             examples = [*current["examples"], text]
-            owners = self.example_owners(skip_topics={name})
-            problems = [
-                Problem("text", p.message)
-                for p in self.example_problems(examples, owners)
-                if p.field == f"examples[{len(examples) - 1}]"
-            ]
-            if problems:
-                raise ValidationFailed(problems)
+            self.check_added_example(examples, self.example_owners(skip_topics={name}))
             document = self._load_document(name)
             item = _intent_item(document, f"faq/{name}")
             item["examples"] = examples_block(examples)
@@ -669,21 +676,14 @@ class FaqContent:
         """One more example for a non-FAQ intent (the inbox's "out of scope"); its examples back."""
         with WRITE_LOCK:
             path = self.intent_file(intent)
-            if not isinstance(text, str):
-                raise ValidationFailed([Problem("text", "Câu ví dụ phải là chữ.")])
-            text = clean(text)
+            text = example_text(text)
             document = round_trip_yaml().load(path.read_text(encoding="utf-8"))
             item = _intent_item(document, intent)
             examples = [*parse_examples(item.get("examples")), text]
             owners = self.example_owners()
-            own = {key: owner for key, owner in owners.items() if owner[0] != intent}
-            problems = [
-                Problem("text", p.message)
-                for p in self.example_problems(examples, own)
-                if p.field == f"examples[{len(examples) - 1}]"
-            ]
-            if problems:
-                raise ValidationFailed(problems)
+            self.check_added_example(
+                examples, {key: owner for key, owner in owners.items() if owner[0] != intent}
+            )
             item["examples"] = examples_block(examples)
             write_atomic(path, dump_yaml(round_trip_yaml(), document))
             return {"intent": intent, "examples": examples}

@@ -83,9 +83,23 @@ _EDGE_PUNCTUATION = " \t?!.,;:…-~"
 
 
 # -- Lua --------------------------------------------------------------------------------------------
+# both scripts keep a status set to its newest `max` ids: the oldest beyond it are dropped with their items
+TRIM_LUA = """
+local function trim(prefix, zset, max)
+  local extra = redis.call('ZCARD', zset) - max
+  if extra > 0 then
+    for i, old in ipairs(redis.call('ZPOPMIN', zset, extra)) do
+      if i % 2 == 1 then redis.call('DEL', prefix .. 'item:' .. old) end
+    end
+  end
+end
+"""
+
 # KEYS: item, seen marker (or "" when none), day counter
 # ARGV: prefix, id, text, key, timestamp, guesses json, source, max items, day ttl, seen ttl
-RECORD_SCRIPT = """
+RECORD_SCRIPT = (
+    TRIM_LUA
+    + """
 local prefix, id, ts = ARGV[1], ARGV[2], tonumber(ARGV[5])
 local item = KEYS[1]
 local counted = 1
@@ -99,12 +113,7 @@ if not exists then
     'sources', cjson.encode({ARGV[7]}), 'status', 'open')
   local open = prefix .. 'status:open'
   redis.call('ZADD', open, ts, id)
-  local extra = redis.call('ZCARD', open) - tonumber(ARGV[8])
-  if extra > 0 then
-    for i, old in ipairs(redis.call('ZPOPMIN', open, extra)) do
-      if i % 2 == 1 then redis.call('DEL', prefix .. 'item:' .. old) end
-    end
-  end
+  trim(prefix, open, tonumber(ARGV[8]))
   if counted == 1 then
     redis.call('INCR', KEYS[3])
     redis.call('EXPIRE', KEYS[3], tonumber(ARGV[9]))
@@ -137,10 +146,13 @@ redis.call('INCR', KEYS[3])
 redis.call('EXPIRE', KEYS[3], tonumber(ARGV[9]))
 return 'updated'
 """
+)
 
 # KEYS: item. ARGV: prefix, id, new status, allowed statuses (comma-separated), now, editor, topic,
 # max items
-STATUS_SCRIPT = """
+STATUS_SCRIPT = (
+    TRIM_LUA
+    + """
 local prefix, id, target = ARGV[1], ARGV[2], ARGV[3]
 local item = KEYS[1]
 if redis.call('EXISTS', item) == 0 then return {'not_found', '', ''} end
@@ -155,14 +167,10 @@ local zset = prefix .. 'status:' .. target
 redis.call('ZADD', zset, last, id)
 redis.call('HSET', item, 'status', target, 'updated_at', ARGV[5], 'updated_by', ARGV[6])
 if ARGV[7] ~= '' then redis.call('HSET', item, 'topic', ARGV[7]) else redis.call('HDEL', item, 'topic') end
-local extra = redis.call('ZCARD', zset) - tonumber(ARGV[8])
-if extra > 0 then
-  for i, old in ipairs(redis.call('ZPOPMIN', zset, extra)) do
-    if i % 2 == 1 then redis.call('DEL', prefix .. 'item:' .. old) end
-  end
-end
+trim(prefix, zset, tonumber(ARGV[8]))
 return {'ok', status, topic}
 """
+)
 
 
 # -- text -------------------------------------------------------------------------------------------

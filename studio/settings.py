@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Mapping, Optional, Text
 
+from common.name_tokens import parse_name_tokens
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -136,13 +138,5 @@ def parse_points(name: Text, value: Optional[Text], default: float) -> float:
 
 
 def parse_editor_tokens(value: Text) -> Dict[Text, Text]:
-    """`name:token,name2:token2` → {token: name}."""
-    tokens: Dict[Text, Text] = {}
-    for item in value.split(","):
-        if not item.strip():
-            continue
-        name, sep, token = item.partition(":")
-        if not sep or not name.strip() or not token.strip():
-            raise StudioSettingsError(f"STUDIO_TOKENS: expected name:token, got {name.strip()!r}:…")
-        tokens[token.strip()] = name.strip()
-    return tokens
+    """STUDIO_TOKENS: `name:token,name2:token2` → {token: name}."""
+    return parse_name_tokens(value, "STUDIO_TOKENS", StudioSettingsError)

@@ -10,6 +10,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, List, Optional
 
 
+def answer_json(request: BaseHTTPRequestHandler, status: int, data: bytes, **headers: str) -> None:
+    """Write a JSON answer (`data`, already encoded) to a request of an http.server handler."""
+    request.send_response(status)
+    request.send_header("Content-Type", "application/json")
+    request.send_header("Content-Length", str(len(data)))
+    for name, value in headers.items():
+        request.send_header(name, value)
+    request.end_headers()
+    request.wfile.write(data)
+
+
 class RecordingServer(ABC):
     """Subclasses implement `_handle(request)` and append to `sent` under `_lock`, then notify it."""
 
@@ -67,13 +78,4 @@ class RecordingServer(ABC):
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         """Answer one request as the stood-in API does (each stand-in's own routes)."""
 
-    @staticmethod
-    def _answer(request: BaseHTTPRequestHandler, status: int, data: bytes, **headers: str) -> None:
-        """Write a JSON answer."""
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            request.send_header(name, value)
-        request.end_headers()
-        request.wfile.write(data)
+    _answer = staticmethod(answer_json)

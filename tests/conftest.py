@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import redis.asyncio as aioredis
 
 from bot.services import Process, embedded_redis_command, free_port, wait_until
 from bot.settings import RedisTarget
@@ -104,6 +105,14 @@ def redis_client(redis_server):
     client.flushdb()
     yield client
     client.close()
+
+
+@pytest.fixture()
+async def aredis(redis_server, redis_client):
+    """An asyncio client on the emptied test database."""
+    client = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
+    yield client
+    await client.close()
 
 
 @pytest.fixture()

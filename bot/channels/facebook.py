@@ -10,25 +10,21 @@ signature, each event queued once) is messenger_intake.py, served here and by th
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, Sanic
 
-from bot.channels.guard import never_silent
 from bot.channels.identity import identify
 from bot.channels.messenger_api import MessengerSendClient, MessengerSendError
 from bot.channels.messenger_intake import DEDUPE_PREFIX, MessengerIntake, event_kind
 from bot.channels.payloads import vouch
-from bot.channels.webhook_queue import QueueEntry, WebhookQueue
-from bot.channels.webhook_turns import TurnBook, TurnCollector, answer_once
+from bot.channels.queued_channel import Handler, QueuedWebhookChannel, redis_url_of
+from bot.channels.webhook_queue import QueueEntry
 from bot.channels.webhooks import (
     AgentReplyOutput,
     DeliveryMarks,
     attachment_line,
     attachment_reply_for,
-    consume_while_serving,
     record_without_nlu,
 )
 from bot.channels.webhooks import split_text as split_parts
@@ -235,8 +231,9 @@ class MessengerOutput(AgentReplyOutput):
         await self._send(recipient_id, message)
 
 
-class MessengerChannel(InputChannel):
-    """Messenger webhook (GET handshake, POST events) under Rasa's `facebook` name and URL."""
+class MessengerChannel(QueuedWebhookChannel):
+    """Messenger webhook under Rasa's `facebook` name and URL: GET /webhook, Meta's verification handshake;
+    POST /webhook, signed event deliveries (messenger_intake.py), queued and answered by this process."""
 
     @classmethod
     def name(cls) -> Text:
@@ -265,10 +262,9 @@ class MessengerChannel(InputChannel):
         redis_url: Optional[Text] = None,
     ) -> None:
         self.client = MessengerSendClient(page_access_token, graph_url)
-        url = redis_url or os.environ.get("REDIS_URL") or "redis://localhost:6379/0"
+        url = redis_url_of(redis_url)
         self.store = MessengerStore(url)
-        self.queue = WebhookQueue(url, self.name(), self.store.prefix, calls=self.store.client)
-        self.turns = TurnBook(lambda: self.queue.redis, self.queue.turn_key)
+        self.open_queue(url, self.store)
         self.intake = MessengerIntake(verify_token, app_secret, self.queue)
         if not (verify_token and app_secret and page_access_token):
             logger.warning(
@@ -280,27 +276,9 @@ class MessengerChannel(InputChannel):
         """Output for messages pushed later: agent replies, the bot's return, the CSAT request."""
         return MessengerOutput(self.client, self.store)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """GET /webhook: Meta's verification handshake; POST /webhook: signed event deliveries
-        (messenger_intake.py); the queue's consumer runs their turns in this process."""
-        guarded = never_silent(on_new_message)
-        webhook = self.intake.blueprint("senmart_facebook_webhook")
-        consume_while_serving(
-            webhook, self.queue, lambda app, entry, attempt: self._answer(app, guarded, entry, attempt)
-        )
-        return webhook
-
-    async def _answer(
-        self, app: Sanic, guarded: Callable[[UserMessage], Awaitable[None]], entry: QueueEntry, attempt: int
-    ) -> None:
-        """A queued event's turn, run once, and its replies sent (webhook_turns.answer_once)."""
-        agent = app.ctx.agent
-
-        async def run_turn(collector: TurnCollector) -> None:
-            await self._process(agent, guarded, entry.event, entry.sender_id, entry.dedupe_id, collector)
-
-        output = MessengerOutput(self.client, self.store)
-        await answer_once(self.turns, entry, attempt, run_turn, agent.tracker_store, output, self.name())
+    async def run_turn(self, agent: Any, guarded: Handler, entry: QueueEntry, output: OutputChannel) -> None:
+        """A queued Messenger event as a turn (_process)."""
+        await self._process(agent, guarded, entry.event, entry.sender_id, entry.dedupe_id, output)
 
     async def _process(
         self,

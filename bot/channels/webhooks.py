@@ -1,7 +1,7 @@
 """What the signed-webhook channels share (Messenger: facebook.py, Zalo: zalo.py) once an event is queued:
-the queue's consumer run with the server, marks of sent agent messages, text splitting, the Vietnamese
-transcript lines for attachments and the polite answer to them, and recording such a message without NLU.
-Their webhooks' intake (body limit, refusals) is webhook_intake.py."""
+marks of sent agent messages, text splitting, the Vietnamese transcript lines for attachments and the
+polite answer to them, and recording such a message without NLU. Their webhooks' intake (body limit,
+refusals) is webhook_intake.py; the queue's consumer and the turn of a queued event, queued_channel.py."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Tex
 import redis.asyncio as aioredis
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered
-from sanic import Blueprint, Sanic
 
-from bot.channels.webhook_queue import DEDUPE_SECONDS, QueueEntry, WebhookQueue
+from bot.channels.webhook_queue import DEDUPE_SECONDS
 from common.redis_client import LazyClient
 
 logger = logging.getLogger(__name__)
@@ -81,23 +80,6 @@ def attachment_reply_for(kinds: Iterable[Text]) -> Text:
     words = {ATTACHMENT_WORDS.get(kind, OTHER_ATTACHMENT_WORD) for kind in kinds if kind != "sticker"}
     what = words.pop() if len(words) == 1 else "hình ảnh/tệp"
     return ATTACHMENT_REPLY.format(what=what)
-
-
-def consume_while_serving(
-    blueprint: Blueprint,
-    queue: WebhookQueue,
-    answer: Callable[[Sanic, QueueEntry, int], Awaitable[None]],
-) -> None:
-    """Run the channel's queue consumer while the server runs (one per Rasa process): `answer(app, entry,
-    attempt)` handles one queued event."""
-
-    @blueprint.listener("after_server_start")
-    async def start_consumer(app: Sanic, _loop: Any) -> None:
-        queue.start(lambda entry, attempt: answer(app, entry, attempt))
-
-    @blueprint.listener("before_server_stop")
-    async def stop_consumer(app: Sanic, _loop: Any) -> None:
-        await queue.stop()
 
 
 class DeliveryMarks:

@@ -13,24 +13,20 @@ refuses them (-230). An agent's reply outside the window is not sent and the age
 from __future__ import annotations
 
 import logging
-import os
 import re
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, Sanic
 
-from bot.channels.guard import never_silent
 from bot.channels.identity import identify
 from bot.channels.payloads import turn_buttons, vouch
-from bot.channels.webhook_queue import QueueEntry, WebhookQueue
-from bot.channels.webhook_turns import TurnBook, TurnCollector, answer_once
+from bot.channels.queued_channel import Handler, QueuedWebhookChannel, redis_url_of
+from bot.channels.webhook_queue import QueueEntry
 from bot.channels.webhooks import (
     AgentReplyOutput,
     DeliveryMarks,
     attachment_line,
     attachment_reply_for,
-    consume_while_serving,
     record_without_nlu,
     split_text,
 )
@@ -210,8 +206,9 @@ class ZaloOutput(AgentReplyOutput):
             logger.info("Custom payload without text not sent on Zalo (keys %s).", sorted(json_message)[:5])
 
 
-class ZaloChannel(InputChannel):
-    """Zalo OA webhook (`POST /webhooks/zalo/webhook`, health `GET /webhooks/zalo/`)."""
+class ZaloChannel(QueuedWebhookChannel):
+    """Zalo OA webhook (`POST /webhooks/zalo/webhook`: signed events, zalo_intake.py, queued and answered by
+    this process; health `GET /webhooks/zalo/`)."""
 
     @classmethod
     def name(cls) -> Text:
@@ -246,10 +243,9 @@ class ZaloChannel(InputChannel):
         oauth_url: Optional[Text] = None,
         redis_url: Optional[Text] = None,
     ) -> None:
-        url = redis_url or os.environ.get("REDIS_URL") or "redis://localhost:6379/0"
+        url = redis_url_of(redis_url)
         self.marks = DeliveryMarks(url, DEDUPE_PREFIX, "Zalo")
-        self.queue = WebhookQueue(url, self.name(), self.marks.prefix, calls=self.marks.client)
-        self.turns = TurnBook(lambda: self.queue.redis, self.queue.turn_key)
+        self.open_queue(url, self.marks)
         self.tokens = ZaloTokenStore(
             lambda: self.marks.redis,
             ZaloOAuthClient(app_id, app_secret, oauth_url),
@@ -271,29 +267,15 @@ class ZaloChannel(InputChannel):
         """Output for messages pushed later: agent replies, the bot's return, the CSAT request."""
         return ZaloOutput(self.client, self.marks, self.clock)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """GET /: health; POST /webhook: signed Zalo events (zalo_intake.py); the queue's consumer runs
-        their turns in this process."""
-        guarded = never_silent(on_new_message)
-        webhook = self.intake.blueprint("senmart_zalo_webhook")
-        consume_while_serving(
-            webhook, self.queue, lambda app, entry, attempt: self._answer(app, guarded, entry, attempt)
-        )
-        return webhook
+    def turn_output(self) -> ZaloOutput:
+        """A queued event's replies answer the customer's message: the 48-hour window is open."""
+        return ZaloOutput(self.client, self.marks, self.clock, in_turn=True)
 
-    async def _answer(
-        self, app: Sanic, guarded: Callable[[UserMessage], Awaitable[None]], entry: QueueEntry, attempt: int
-    ) -> None:
-        """A queued event's turn, run once, and its replies sent (webhook_turns.answer_once)."""
-        agent = app.ctx.agent
+    async def run_turn(self, agent: Any, guarded: Handler, entry: QueueEntry, output: OutputChannel) -> None:
+        """A queued Zalo event as a turn (_process)."""
         name = str(entry.event.get("event_name") or "")
         message = entry.event.get("message") if isinstance(entry.event.get("message"), dict) else {}
-
-        async def run_turn(collector: TurnCollector) -> None:
-            await self._process(agent, guarded, name, entry.sender_id, entry.dedupe_id, message, collector)
-
-        output = ZaloOutput(self.client, self.marks, self.clock, in_turn=True)
-        await answer_once(self.turns, entry, attempt, run_turn, agent.tracker_store, output, self.name())
+        await self._process(agent, guarded, name, entry.sender_id, entry.dedupe_id, message, output)
 
     async def _process(
         self,

@@ -17,7 +17,7 @@ from bot.channels.webhook_queue import QueueEntry, QueueSettings, WebhookQueue
 from bot.channels.webhook_turns import TurnBook, TurnCollector, answer_once, replies_in_tracker
 from bot.channels.webhooks import AgentReplyOutput
 from common.webhook_keys import dead_letter_key, stream_key
-from tests.polling import wait_for_async
+from testkit.polling import wait_for_async
 
 FAST = QueueSettings(reclaim_seconds=1.0, attempts=3, backoff_seconds=0.05)
 

@@ -31,8 +31,8 @@ from bot.services import free_port
 from common.delivery import ZALO_WINDOW, NotDelivered
 from handoff.app import error_response
 from handoff.relay import CustomerUnreachable, RasaRelay
+from testkit.polling import wait_for_async
 from testkit.zalo_stand_in import ZaloStandIn
-from tests.polling import wait_for_async
 from tests.serving import serving
 
 OA_SECRET = "oa-secret-key-for-tests"

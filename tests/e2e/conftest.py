@@ -7,14 +7,15 @@ import pytest
 import redis
 import requests
 
-from bot.services import System, free_port
-from bot.settings import PROJECT_ROOT, Settings
+from bot.services import System
+from bot.settings import PROJECT_ROOT
 from common.webhook_keys import stream_key
 from studio.settings import copy_content
 from testkit.graph_stand_in import GraphStandIn
+from testkit.local_system import local_settings
+from testkit.polling import wait_for
 from testkit.zalo_stand_in import ZaloStandIn
 from tests.browser import headless_chromium
-from tests.polling import wait_for
 
 MODEL = PROJECT_ROOT / "models" / "senmart.tar.gz"
 FB_VERIFY_TOKEN = "senmart-verify-e2e"
@@ -49,19 +50,13 @@ def system(tmp_path_factory, graph, zalo):
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}; run `make train` (make test does it)")
     content = copy_content(tmp_path_factory.mktemp("content"))
-    settings = Settings(
-        rasa_port=free_port(),
-        ingress_port=free_port(),
-        action_port=free_port(),
-        handoff_port=free_port(),
-        embedded_redis_port=free_port(),
+    settings = local_settings(
         redis_url=None,
         var_dir=tmp_path_factory.mktemp("var"),
         model_path=MODEL,
         rasa_workers=2,  # several workers, as `make run` starts on this 2-core machine (test_workers.py)
         lock_ttl_seconds=5.0,  # the crash bound test_workers.py measures
         extra_env={
-            "SENMART_TODAY": "2026-11-23",
             "HANDOFF_AGENT_TOKENS": "lan:token-lan,minh:token-minh",
             "FB_VERIFY_TOKEN": FB_VERIFY_TOKEN,
             "FB_APP_SECRET": FB_APP_SECRET,

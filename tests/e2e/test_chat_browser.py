@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.polling import wait_for
+from testkit.polling import wait_for
 
 SESSION_KEY = "senmart.chat.session_id"
 XSS = "<img src=x onerror=window.__xss=1>"

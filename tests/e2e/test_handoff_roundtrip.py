@@ -5,8 +5,8 @@ import uuid
 
 import requests
 
+from testkit.polling import wait_for
 from testkit.socket_client import customer_client, start_session
-from tests.polling import wait_for
 
 AGENT = {"Authorization": "Bearer token-lan"}
 

@@ -17,7 +17,7 @@ import requests
 from bot.channels.webhooks import ATTACHMENT_REPLY, STICKER_REPLY
 from common.webhook_keys import dead_letter_key
 from handoff.metrics import parse_samples
-from tests.polling import wait_for
+from testkit.polling import wait_for
 
 from .conftest import (
     FB_APP_SECRET,

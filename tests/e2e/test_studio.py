@@ -10,9 +10,9 @@ import time
 import requests
 from selenium.webdriver.common.by import By
 
+from testkit.polling import wait_for
 from tests.e2e.conftest import STUDIO_TOKEN
 from tests.e2e.test_rest_webhook import new_sender, say
-from tests.polling import wait_for
 from tests.studio.studio_page import (
     REPORT_SCREENSHOT,
     STUDIO_SCREENSHOT,

@@ -18,7 +18,7 @@ import requests
 
 from benchmarks.channels_bench import website_sessions
 from common.webhook_keys import queue_prefix
-from tests.polling import wait_for
+from testkit.polling import wait_for
 
 from .conftest import settled
 from .test_chat_browser import open_chat, say, session_id, wait_for_bubble

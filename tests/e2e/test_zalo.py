@@ -13,7 +13,7 @@ import requests
 
 from bot.channels.webhooks import ATTACHMENT_REPLY
 from bot.channels.zalo_window import LAST_KEY, WINDOW_SECONDS
-from tests.polling import wait_for
+from testkit.polling import wait_for
 
 from .conftest import ZALO_OA_SECRET_KEY, api, ingress_accepted, settled, tracker
 

@@ -14,13 +14,13 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import redis
-import redis.asyncio as aioredis
 import requests
 
 from bot.services import Process, free_port, wait_until
 from handoff.hours import AgentHours, load_holidays
 from handoff.settings import PROJECT_ROOT
 from handoff.ticket_store import TicketStore
+from testkit.recording_server import answer_json
 
 ADMIN_TOKEN = "admin-token"
 SERVICE_TOKEN = "service-token"
@@ -57,12 +57,7 @@ class RasaStub:
                     status = stub.failures.pop(0) if stub.failures else (stub.always_fail or 200)
                     delay = stub.delay_seconds
                 time.sleep(delay)
-                body = b'{"ok": true}' if status < 400 else b'{"error": "stub failure"}'
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                answer_json(self, status, b'{"ok": true}' if status < 400 else b'{"error": "stub failure"}')
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -86,33 +81,29 @@ class RasaStub:
         self.server.server_close()
 
 
-class HandoffService:
-    """`python -m staff` as production runs it, on a free port, logging to a file."""
+class StaffProcess:
+    """`python -m staff` on a free port with the environment a subclass sets, logging to a file."""
 
-    def __init__(self, redis_url: str, rasa_url: str, log_dir: Path, **env: str) -> None:
+    def __init__(self, log_dir: Path, log_name: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"handoff-{self.port}.log"
-        self.env = {
-            **os.environ,
+        self.log_path = log_dir / f"{log_name}-{self.port}.log"
+        self.env: Dict[str, str] = {}
+        self.process: Optional[Process] = None
+
+    def service_env(self, redis_url: str, admin_token: str, service_token: str) -> Dict[str, str]:
+        """What every test's service is told: the project on PYTHONPATH, its Redis, port and tokens."""
+        return {
             "PYTHONPATH": str(PROJECT_ROOT),
             "PYTHONUNBUFFERED": "1",
             "REDIS_URL": redis_url,
             "HANDOFF_PORT": str(self.port),
-            "HANDOFF_ADMIN_TOKEN": ADMIN_TOKEN,
-            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
-            "HANDOFF_AGENT_TOKENS": f"Lan:{LAN_TOKEN},Minh:{MINH_TOKEN}",
-            "RASA_URL": rasa_url,
-            "RASA_AUTH_TOKEN": RASA_TOKEN,
-            "HANDOFF_REAPER_INTERVAL_SECONDS": "0.2",
-            "HANDOFF_RECLAIM_IDLE_SECONDS": "1",
-            "CHAT_SESSION_SECRET": CHAT_SESSION_SECRET,
-            **env,
+            "HANDOFF_ADMIN_TOKEN": admin_token,
+            "HANDOFF_SERVICE_TOKEN": service_token,
         }
-        self.process: Optional[Process] = None
 
-    def start(self) -> "HandoffService":
-        """Start and wait until /health answers."""
+    def start(self):
+        """Start and wait until /health answers; returns the service."""
         self.process = Process("handoff", [sys.executable, "-m", "staff"], self.log_path, self.env)
         wait_until(
             lambda: requests.get(f"{self.url}/health", timeout=1).status_code == 200,
@@ -135,6 +126,24 @@ class HandoffService:
     def log(self) -> str:
         """Everything the service logged so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class HandoffService(StaffProcess):
+    """`python -m staff` as production runs it, on a free port, logging to a file."""
+
+    def __init__(self, redis_url: str, rasa_url: str, log_dir: Path, **env: str) -> None:
+        super().__init__(log_dir, "handoff")
+        self.env = {
+            **os.environ,
+            **self.service_env(redis_url, ADMIN_TOKEN, SERVICE_TOKEN),
+            "HANDOFF_AGENT_TOKENS": f"Lan:{LAN_TOKEN},Minh:{MINH_TOKEN}",
+            "RASA_URL": rasa_url,
+            "RASA_AUTH_TOKEN": RASA_TOKEN,
+            "HANDOFF_REAPER_INTERVAL_SECONDS": "0.2",
+            "HANDOFF_RECLAIM_IDLE_SECONDS": "1",
+            "CHAT_SESSION_SECRET": CHAT_SESSION_SECRET,
+            **env,
+        }
 
 
 class Api:
@@ -247,14 +256,6 @@ def hours() -> AgentHours:
 @pytest.fixture()
 def clock() -> FakeClock:
     return FakeClock(WORKDAY_10AM)
-
-
-@pytest.fixture()
-async def aredis(redis_server, redis_client):
-    """An asyncio client on the emptied test database."""
-    client = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
-    yield client
-    await client.close()
 
 
 @pytest.fixture()

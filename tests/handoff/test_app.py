@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import requests
 
 from handoff.settings import PACKAGE_DIR
-from tests.polling import wait_for
+from testkit.polling import wait_for
 
 from .conftest import ADMIN_TOKEN, LAN_TOKEN, MINH_TOKEN, RASA_TOKEN, SERVICE_TOKEN, Api
 from .test_metrics import check_exposition

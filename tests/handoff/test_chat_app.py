@@ -15,6 +15,7 @@ from common.chat_sessions import issue
 from handoff.conversation import ConversationNotFound
 from handoff.relay import RasaRelay, RelayError
 from handoff.settings import HandoffSettings, SettingsError
+from testkit.recording_server import answer_json
 
 from .conftest import CHAT_SESSION_SECRET, HandoffService, service_redis_url
 
@@ -42,12 +43,8 @@ class TrackerStub:
             def do_GET(self) -> None:
                 parsed = urlparse(self.path)
                 stub.requests.append({"path": parsed.path, "query": parse_qs(parsed.query)})
-                body = json.dumps(stub.tracker if stub.status == 200 else {"error": "down"}).encode()
-                self.send_response(stub.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                body = stub.tracker if stub.status == 200 else {"error": "down"}
+                answer_json(self, stub.status, json.dumps(body).encode())
 
             def log_message(self, *args: Any) -> None:
                 pass

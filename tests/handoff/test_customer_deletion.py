@@ -6,7 +6,7 @@ import time
 
 from common.tracker_keys import conversation_keys
 from common.webhook_keys import dead_letter_key
-from tests.polling import wait_for
+from testkit.polling import wait_for
 
 from .conftest import ADMIN_TOKEN
 

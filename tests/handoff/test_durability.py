@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from tests.polling import wait_for
+from testkit.polling import wait_for
 
 from .conftest import LAN_TOKEN, Api
 

@@ -2,7 +2,7 @@
 
 import time
 
-from tests.polling import wait_for
+from testkit.polling import wait_for
 
 from .conftest import LAN_TOKEN, MINH_TOKEN, Api
 

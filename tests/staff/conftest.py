@@ -18,7 +18,7 @@ from staff.accounts import AccountStore
 from staff.app import create_app
 from staff.settings import StaffSettings
 from studio.settings import StudioSettings, copy_content
-from tests.handoff.conftest import aredis, clock, hours, rasa_stub, store  # noqa: F401 (fixtures)
+from tests.handoff.conftest import clock, hours, rasa_stub, store  # noqa: F401 (fixtures)
 
 ADMIN_TOKEN, SERVICE_TOKEN, AGENT_TOKEN, CONTENT_TOKEN = "adm-tok", "svc-tok", "lan-tok", "hoa-tok"
 PASSWORD = "mật-khẩu-đủ-dài-1"

@@ -6,15 +6,14 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 from typing import Any, Optional
 
 import requests
 
-from bot.services import Process, free_port, wait_until
 from handoff.settings import PROJECT_ROOT
-from tests.polling import wait_for
+from testkit.polling import wait_for
+from tests.handoff.conftest import StaffProcess
 
 INBOX_DB = 5  # apart from the in-process tests (0) and the handoff service tests (1)
 ADMIN_TOKEN, SERVICE_TOKEN, AGENT_TOKEN, CONTENT_TOKEN = "adm", "svc", "lan", "content-tok"
@@ -29,22 +28,16 @@ def fresh_data(content_dir: Path) -> None:
     shutil.copytree(PROJECT_ROOT / "data", target, copy_function=shutil.copy)
 
 
-class StudioService:
+class StudioService(StaffProcess):
     """The handoff service with the studio on a temporary content dir."""
 
     def __init__(self, redis_url: str, content_dir: Path, log_dir: Path, **env: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(log_dir, "studio")
         self.content_dir = content_dir
         self.env = {
             "PATH": "/usr/bin:/bin",
             "HOME": str(log_dir),
-            "PYTHONPATH": str(PROJECT_ROOT),
-            "PYTHONUNBUFFERED": "1",
-            "REDIS_URL": redis_url,
-            "HANDOFF_PORT": str(self.port),
-            "HANDOFF_ADMIN_TOKEN": ADMIN_TOKEN,
-            "HANDOFF_SERVICE_TOKEN": SERVICE_TOKEN,
+            **self.service_env(redis_url, ADMIN_TOKEN, SERVICE_TOKEN),
             "HANDOFF_AGENT_TOKENS": f"Lan:{AGENT_TOKEN}",
             "RASA_URL": "http://127.0.0.1:9",
             "STUDIO_CONTENT_DIR": str(content_dir),
@@ -52,24 +45,12 @@ class StudioService:
             "STUDIO_MODELS_DIR": str(content_dir / "models"),
             **env,
         }
-        self.log_path = log_dir / f"studio-{self.port}.log"
-        self.process: Optional[Process] = None
         self.session = requests.Session()
 
-    def start(self) -> "StudioService":
-        self.process = Process("handoff", [sys.executable, "-m", "staff"], self.log_path, self.env)
-        wait_until(
-            lambda: requests.get(f"{self.url}/health", timeout=1).status_code == 200,
-            "handoff service",
-            self.process,
-            timeout=30,
-        )
-        return self
-
     def stop(self) -> None:
+        """Close the client session, then stop the service."""
         self.session.close()
-        if self.process:
-            self.process.stop(timeout=10)
+        super().stop()
 
     def redis(self):
         """A client on the service's database."""

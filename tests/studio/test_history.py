@@ -1,15 +1,13 @@
 """studio.history on the real test Redis: the change log and undo of topic and promotion changes."""
 
 import json
-import shutil
 
 import pytest
 import redis.asyncio as aioredis
 
-from studio.content import Conflict, FaqContent, NotFound
+from studio.content import Conflict, NotFound
 from studio.history import HISTORY_KEY, History, NotUndoable, undo
-from studio.promotions import PromotionTable
-from studio.settings import PROJECT_ROOT, StudioSettings
+from studio.settings import PROJECT_ROOT
 
 EXAMPLES = [f"mình muốn hỏi về quà tặng số {n} của SenMart" for n in range(12)]
 
@@ -19,22 +17,6 @@ async def history(redis_server, redis_client):
     client = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
     yield History(client)
     await client.close()
-
-
-@pytest.fixture()
-def settings(tmp_path) -> StudioSettings:
-    shutil.copytree(PROJECT_ROOT / "data", tmp_path / "data")
-    return StudioSettings(content_dir=tmp_path)
-
-
-@pytest.fixture()
-def content(settings):
-    return FaqContent(settings)
-
-
-@pytest.fixture()
-def table(settings):
-    return PromotionTable(settings)
 
 
 async def test_entries_newest_first_with_filters(history, redis_client):

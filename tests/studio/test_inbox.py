@@ -5,7 +5,6 @@ import json
 from datetime import date
 
 import pytest
-import redis.asyncio as aioredis
 
 from bot.nlu.selective import Thresholds
 from common.privacy import mask_customer_text
@@ -43,13 +42,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture()
-async def aredis(redis_server, redis_client):
-    client = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
-    yield client
-    await client.close()
 
 
 @pytest.fixture()

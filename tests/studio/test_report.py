@@ -90,13 +90,6 @@ def write_registry(models_dir, evaluation=EVALUATION, eval_file="m2.eval.json"):
     (models_dir / "registry.json").write_text(json.dumps(registry), encoding="utf-8")
 
 
-@pytest.fixture()
-async def aredis(redis_server, redis_client):
-    client = aioredis.Redis.from_url(redis_server.url, decode_responses=True)
-    yield client
-    await client.close()
-
-
 async def seed(inbox, base):
     """Day 1: 4 conversations, 1 handoff (anger); day 2: 2 conversations, 2 handoffs, 3 inbox messages."""
     for sender in "abcd":

@@ -2,32 +2,12 @@
 
 import csv
 import io
-import shutil
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from studio import spreadsheets
-from studio.content import FaqContent
-from studio.promotions import PromotionTable
-from studio.settings import PROJECT_ROOT, StudioSettings
-
-
-@pytest.fixture()
-def settings(tmp_path) -> StudioSettings:
-    shutil.copytree(PROJECT_ROOT / "data", tmp_path / "data")
-    return StudioSettings(content_dir=tmp_path)
-
-
-@pytest.fixture()
-def content(settings):
-    return FaqContent(settings)
-
-
-@pytest.fixture()
-def table(settings):
-    return PromotionTable(settings)
 
 
 def snapshot(root: Path) -> dict:

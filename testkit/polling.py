@@ -1,4 +1,4 @@
-"""Waiting for something another process does (a reply, a ticket, a log line)."""
+"""Waiting for something another process does (a reply, a ticket, a log line), in tests and benchmarks."""
 
 import asyncio
 import time
