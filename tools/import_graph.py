@@ -1,8 +1,9 @@
-"""Fails when the project's top-level packages import each other in a cycle (`make lint`).
+"""Fails when the project's top-level packages import each other in a cycle, or import test or benchmark
+code they must not (`make lint`).
 
 Every import counts, also those inside functions (an import at call time is still a dependency). A
 package is a top-level directory with an `__init__.py`; `python tools/import_graph.py [root]` prints the
-graph and exits 1 on a cycle, naming the files of each edge in it.
+graph and exits 1 on a cycle or a forbidden edge, naming the files of each edge in it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
 Edges = Dict[Tuple[str, str], Set[str]]
+
+# who may import the test and benchmark code: nobody the tests, nobody the benchmarks, only the tests and the
+# benchmarks the test kit (stand-ins, polling, simulated customers); the services never carry test code
+ONLY_FROM: Dict[str, Set[str]] = {"tests": set(), "benchmarks": set(), "testkit": {"tests", "benchmarks"}}
 
 
 def packages(root: Path) -> List[str]:
@@ -63,6 +68,11 @@ def cycles(found: Edges) -> List[List[str]]:
     return result
 
 
+def forbidden(found: Edges) -> List[Tuple[str, str]]:
+    """The edges into test or benchmark code from a package that may not import it (ONLY_FROM)."""
+    return sorted(edge for edge in found if edge[1] in ONLY_FROM and edge[0] not in ONLY_FROM[edge[1]])
+
+
 def main(argv: List[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else ".").resolve()
     found = edges(root)
@@ -74,9 +84,14 @@ def main(argv: List[str]) -> int:
         print(f"CYCLE: {' -> '.join(ring)}", file=sys.stderr)
         for source, target in itertools.pairwise(ring):
             print(f"  {source} -> {target}: {', '.join(sorted(found[(source, target)]))}", file=sys.stderr)
-    if loops:
+    refused = forbidden(found)
+    for source, target in refused:
+        print(
+            f"FORBIDDEN: {source} -> {target}: {', '.join(sorted(found[(source, target)]))}", file=sys.stderr
+        )
+    if loops or refused:
         return 1
-    print(f"no cycle between the {len(packages(root))} top-level packages")
+    print(f"no cycle between the {len(packages(root))} top-level packages, no forbidden import")
     return 0
 
 

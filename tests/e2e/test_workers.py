@@ -16,9 +16,9 @@ import pytest
 import redis
 import requests
 
-from benchmarks.channels_bench import website_sessions
 from common.webhook_keys import queue_prefix
 from testkit.polling import wait_for
+from testkit.website_customers import website_customers
 
 from .conftest import settled
 from .test_chat_browser import open_chat, say, session_id, wait_for_bubble
@@ -108,7 +108,7 @@ def test_a_burst_of_ten_messages_is_answered_in_order_once_each(system):
 
 def test_a_hundred_website_customers_for_twenty_seconds_lose_no_reply(system):
     """Nothing lost; the minute-long run with its latency figures is `make bench` (channels)."""
-    result = website_sessions(system, clients=100, seconds=20.0, think_seconds=1.0)
+    result = website_customers(system, clients=100, seconds=20.0, think_seconds=1.0)
     assert result["sent"] >= 100
     assert result["lost"] == 0
     assert result["answered"] == result["sent"]

@@ -1,4 +1,5 @@
-"""tools/import_graph.py (`make lint`): cycles between top-level packages fail, this project has none."""
+"""tools/import_graph.py (`make lint`): cycles between top-level packages fail, so do imports of test or
+benchmark code from where it must not be; this project has neither."""
 
 from __future__ import annotations
 
@@ -43,9 +44,26 @@ def test_relative_and_outside_imports_are_not_edges(tmp_path):
     assert import_graph.main(["import_graph", str(tmp_path)]) == 0
 
 
+def test_imports_of_test_and_benchmark_code_from_the_wrong_side_fail(tmp_path, capsys):
+    package(tmp_path, "bot", a="from testkit import stand_in\n")
+    package(tmp_path, "tests", t="import testkit\nfrom benchmarks import shared\n")
+    package(tmp_path, "benchmarks", shared="from testkit import stand_in\nfrom tests import t\n")
+    package(tmp_path, "testkit", stand_in="")
+    assert import_graph.forbidden(import_graph.edges(tmp_path)) == [
+        ("benchmarks", "tests"),
+        ("bot", "testkit"),
+        ("tests", "benchmarks"),
+    ]
+    assert import_graph.main(["import_graph", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "FORBIDDEN: bot -> testkit: bot/a.py" in err
+    assert "FORBIDDEN: tests -> benchmarks: tests/t.py" in err
+
+
 def test_this_project_has_no_cycle_and_handoff_and_studio_are_apart():
     found = import_graph.edges(PROJECT_ROOT)
     assert import_graph.cycles(found) == []
+    assert import_graph.forbidden(found) == []
     assert ("handoff", "studio") not in found and ("studio", "handoff") not in found
     # the kernel imports no other package of the project; services never import tests or benchmarks
     assert not [edge for edge in found if edge[0] == "common"]
