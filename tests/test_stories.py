@@ -19,9 +19,7 @@ def test_every_test_story_passes(tmp_path):
         "--stories", str(STORIES), "--fail-on-prediction-errors", "--out", str(tmp_path), "--quiet",
     ]  # fmt: skip
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
-    done = subprocess.run(
-        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900
-    )
+    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
     failed = (tmp_path / "failed_test_stories.yml").read_text(encoding="utf-8")
     assert done.returncode == 0, failed + done.stdout[-3000:] + done.stderr[-3000:]
     assert failed.strip() == "# None of the test stories failed - all good!"
