@@ -12,7 +12,7 @@ import pytest
 import redis
 import requests
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from handoff.settings import PROJECT_ROOT
 from tests.browser import headless_chromium
@@ -106,6 +106,10 @@ def invite(browser, name, email, role):
     return secret
 
 
+def capacity_shown(browser, email):
+    return browser.find_element(By.CSS_SELECTOR, f'tr[data-email="{email}"] input.capacity').is_displayed()
+
+
 def sign_out(browser):
     browser.find_element(By.ID, "logout").click()
     wait(browser).until(lambda b: b.current_url.endswith("/signin"))
@@ -133,6 +137,17 @@ def test_newcomer_admin_invites_an_agent_and_a_content_editor(service, db, brows
     wait(browser).until(lambda b: "user.invite" in text(b, "audit"))
     browser.save_screenshot(SCREENSHOTS["admin"])
     assert "lananh@senmart.local" in text(browser, "users") and "Chờ đổi mật khẩu" in text(browser, "users")
+    # only people who take tickets have a capacity: not the content editor, unless a ticket role is chosen
+    assert capacity_shown(browser, "lananh@senmart.local") and not capacity_shown(
+        browser, "ngocha@senmart.local"
+    )
+    editor_role = Select(
+        browser.find_element(By.CSS_SELECTOR, 'tr[data-email="ngocha@senmart.local"] select.role')
+    )
+    editor_role.select_by_value("supervisor")
+    assert capacity_shown(browser, "ngocha@senmart.local")
+    editor_role.select_by_value("content")
+    assert not capacity_shown(browser, "ngocha@senmart.local")
     sign_out(browser)
 
     # the agent: one-time password, a new one, the console under her own name; claims and answers

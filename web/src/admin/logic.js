@@ -18,10 +18,18 @@ export function auditQuery(filters) {
   return text ? "?" + text : "";
 }
 
-/** The status cell of a user: disabled, or presence. */
+/** Roles that take tickets in the console (staff/access.py AGENTS): only they have a capacity and a presence. */
+export const TICKET_ROLES = ["agent", "supervisor", "admin"];
+
+export function takesTickets(role) {
+  return TICKET_ROLES.includes(role);
+}
+
+/** The status cell of a user: disabled, waiting for a new password, not taking tickets, or presence. */
 export function userState(user) {
   if (!user.active) return { text: "Đã khoá", cls: "disabled" };
   if (user.must_change_password) return { text: "Chờ đổi mật khẩu", cls: "" };
+  if (!takesTickets(user.role)) return { text: "Không nhận phiếu", cls: "" };
   const presence = { online: "Trực tuyến", away: "Tạm vắng" }[user.presence];
   return presence ? { text: presence, cls: user.presence } : { text: "Ngoại tuyến", cls: "" };
 }

@@ -5,7 +5,7 @@ import { $, button, cell, clear, el, option } from "../shared/dom.js";
 import { ApiError, NETWORK_ERROR, commonMessage, readBody, requestInit } from "../shared/api.js";
 import { timeWithFullDate } from "../shared/format.js";
 import { loadSession, sessionEnded, wireSessionControls } from "../shared/session.js";
-import { ROLE_LABELS, auditQuery, detailsLine, userState } from "./logic.js";
+import { ROLE_LABELS, auditQuery, detailsLine, takesTickets, userState } from "./logic.js";
 
 let session = null;
 
@@ -63,16 +63,26 @@ function userRow(user) {
   capacity.min = "1";
   capacity.max = "100";
   capacity.value = String(user.capacity);
+  // only roles that take tickets have a capacity; the field follows the role chosen before saving
+  const showCapacity = () => {
+    capacity.hidden = !takesTickets(role.value);
+  };
+  role.addEventListener("change", showCapacity);
+  showCapacity();
   cell(row, "").appendChild(capacity);
   const state = userState(user);
-  cell(row, "").appendChild(el("span", "badge " + state.cls, state.text));
+  const badge = el("span", "badge " + state.cls, state.text);
+  if (takesTickets(user.role)) badge.title = "Theo bảng phiếu (/console): trực tuyến khi đang mở";
+  cell(row, "").appendChild(badge);
   const actions = el("div", "actions");
   actions.appendChild(
     button("Lưu", "save", () =>
-      act(() => api("PATCH", `/admin/api/users/${encodeURIComponent(user.id)}`, {
-        role: role.value,
-        capacity: Number(capacity.value),
-      })),
+      act(() =>
+        api("PATCH", `/admin/api/users/${encodeURIComponent(user.id)}`, {
+          role: role.value,
+          ...(takesTickets(role.value) ? { capacity: Number(capacity.value) } : {}),
+        }),
+      ),
     ),
   );
   actions.appendChild(
