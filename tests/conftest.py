@@ -25,8 +25,9 @@ MODEL_FILES = {
 TESTS_DIR = Path(__file__).resolve().parent
 # `make test` runs on several workers (pytest-xdist): a file is one unit of work, all of tests/e2e but the
 # studio's training one unit (one started system per worker that runs it), and these run first, longest
-# first (measured: the studio's train-publish-rollback 300-430 s, the refused bad edit about 250 s, the
-# rest of e2e about 200 s), so the short files fill the other worker meanwhile
+# first (measured on a fresh clone, 2 cores, 2026-12-05: the studio's train-publish-rollback 600-700 s and
+# the refused bad edit about 420 s while they share the cores, the rest of e2e about 250 s), so the short
+# files fill the other worker meanwhile (docs/testing.md, "Where make test's time goes")
 E2E_DIR = "tests/e2e/"
 LONGEST_FIRST = ("tests/e2e/test_studio.py", "tests/studio/test_training.py", "tests/e2e")
 
