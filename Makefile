@@ -21,6 +21,10 @@ WEB_BUILD := $(CHAT_JS) $(BUNDLES)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 # pytest workers of `make test` / `make test-fast` (pytest-xdist; tests/conftest.py schedules the files)
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+# the installer of `make setup` (pip installs uv itself; docs/testing.md)
+UV_VERSION := 0.13.9
+# the lanes that need no trained model (tests/conftest.py): `make test` runs them while the model trains
+NO_MODEL_LANES := not slow and not training and not model
 # the bot's clock is the real date unless SENMART_TODAY=YYYY-MM-DD is set
 # data read at run time, not training data: promotions (action server, entity rules), canned replies,
 # holidays (handoff service), anger and request-for-a-person lexicons (read when Rasa starts)
@@ -50,8 +54,11 @@ $(STAMP): requirements.txt requirements-runtime.txt constraints.txt
 		exit 1; fi; \
 	echo "Using $$PYTHON"; \
 	[ -x $(PY) ] || $$PYTHON -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip==24.0
-	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --upgrade pip==24.0 uv==$(UV_VERSION)
+	@# uv installs the same pinned set (constraints.txt names every package, transitive ones too) in about
+	@# 30 s where pip takes about 2 min (parallel unpacking and bytecode compilation); pip if uv fails
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -r requirements.txt -c constraints.txt \
+		|| $(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	$(PY) -m pip check
 	@touch $@
 
@@ -105,8 +112,20 @@ browser-deps:
 		else echo "ERROR: browser tests need Debian's chromium and chromium-driver:"; \
 		echo "  sudo apt-get install chromium chromium-driver"; exit 1; fi; fi
 
-test: $(MODEL) $(WEB_BUILD) lint web-test validate browser-deps nginx-deps
-	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) tests
+# Rasa trains its components one after another, on about one core: meanwhile the other core runs lint, the
+# web tests, `rasa data validate` and the tests that need no model (every package's logic and API, the pages
+# in Chromium); then the lanes that need the model run on one worker per core (docs/testing.md)
+test: $(STAMP) $(WEB_BUILD) browser-deps nginx-deps
+	@mkdir -p var/log
+	@echo "make train > var/log/train.log (in the background)"
+	@$(MAKE) --no-print-directory train > var/log/train.log 2>&1 & training=$$!; status=0; \
+	$(MAKE) --no-print-directory lint web-test validate || status=1; \
+	echo "$(VENV)/bin/pytest -q -n 1 tests -m \"$(NO_MODEL_LANES)\""; \
+	$(VENV)/bin/pytest -q -n 1 tests -m "$(NO_MODEL_LANES)" || status=1; \
+	if ! wait $$training; then tail -n 40 var/log/train.log; echo "ERROR: make train failed (var/log/train.log)"; exit 1; fi; \
+	echo "$(VENV)/bin/pytest -q -n $(TEST_WORKERS) tests -m \"not ($(NO_MODEL_LANES))\""; \
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) tests -m "not ($(NO_MODEL_LANES))" || status=1; \
+	exit $$status
 
 # every package's logic and API tests, without the slow lanes (tests/conftest.py): no trained model needed
 test-fast: $(STAMP) $(WEB_BUILD) lint web-test nginx-deps
