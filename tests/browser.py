@@ -9,10 +9,20 @@ from typing import Iterator, Sequence
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def wait(browser, timeout: float = 10.0, poll: float = 0.1) -> WebDriverWait:
+    """Polls until a condition holds; an element the page re-rendered between the lookup and the read
+    (StaleElementReferenceException) is looked up again at the next poll instead of failing the test."""
+    return WebDriverWait(
+        browser, timeout, poll_frequency=poll, ignored_exceptions=[StaleElementReferenceException]
+    )
 
 
 @contextmanager

@@ -7,9 +7,9 @@ import re
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
 from testkit.polling import wait_for
+from tests.browser import wait as browser_wait
 
 SESSION_KEY = "senmart.chat.session_id"
 XSS = "<img src=x onerror=window.__xss=1>"
@@ -28,7 +28,7 @@ def page_url(system):
 
 
 def wait(browser, timeout=30.0):
-    return WebDriverWait(browser, timeout, poll_frequency=0.1)
+    return browser_wait(browser, timeout)
 
 
 def open_chat(browser, system, fresh=True):

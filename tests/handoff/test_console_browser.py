@@ -10,9 +10,10 @@ import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from tests.browser import headless_chromium
+from tests.browser import wait as browser_wait
 from tests.handoff.conftest import ADMIN_TOKEN
 from tests.staff_pages import fill_sign_in, make_account, sign_in
 
@@ -28,7 +29,7 @@ def driver():
 
 
 def wait(browser, timeout=5.0):
-    return WebDriverWait(browser, timeout, poll_frequency=0.05)
+    return browser_wait(browser, timeout, poll=0.05)
 
 
 def text_of(browser, element_id):

@@ -12,10 +12,10 @@ import pytest
 import redis
 import requests
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from handoff.settings import PROJECT_ROOT
-from tests.browser import headless_chromium
+from tests.browser import headless_chromium, wait
 from tests.handoff.conftest import SERVICE_TOKEN, HandoffService, RasaStub
 from tests.staff_pages import PASSWORD, fill_sign_in, make_account, sign_in
 
@@ -62,10 +62,6 @@ def service(redis_url, rasa, tmp_path_factory):
 def browser():
     with headless_chromium() as driver:
         yield driver
-
-
-def wait(browser, timeout=10.0):
-    return WebDriverWait(browser, timeout, poll_frequency=0.1)
 
 
 def text(browser, element_id):

@@ -11,18 +11,12 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.browser import wait
 from tests.staff_pages import make_account, sign_in
 
 REPORT_SCREENSHOT = Path("/tmp/studio-report.png")
 STUDIO_SCREENSHOT = Path("/tmp/studio-train.png")
 TRAIN_TIMEOUT = 25 * 60.0
-
-
-def wait(browser, timeout: float = 10.0):
-    """Polls until a condition holds; an element the page re-rendered meanwhile is looked up again."""
-    return WebDriverWait(
-        browser, timeout, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
-    )
 
 
 def by_id(browser, element_id: str):
