@@ -176,6 +176,9 @@ def test_an_agent_is_refused_and_a_content_editor_signs_in_and_out(driver, servi
 def test_edit_an_answer_with_the_live_preview_and_add_an_example(driver, service):
     open_studio(driver, service.url, service.env["REDIS_URL"])
     driver.get_log("browser")
+    # at 1366 px the seven tabs stay on one row (their own, under the brand and the signed-in user)
+    tabs = driver.find_elements(By.CSS_SELECTOR, ".tabs-main .tab")
+    assert len(tabs) == 7 and len({round(tab.rect["y"]) for tab in tabs}) == 1
     wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".topic-row")) >= 30)
     by_id(driver, "topic-search").send_keys("phí giao hàng")
     wait(driver).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, ".topic-row")) < 30)
