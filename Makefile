@@ -114,11 +114,13 @@ browser-deps:
 
 # Rasa trains its components one after another, on about one core: meanwhile the other core runs lint, the
 # web tests, `rasa data validate` and the tests that need no model (every package's logic and API, the pages
-# in Chromium); then the lanes that need the model run on one worker per core (docs/testing.md)
+# in Chromium); then the lanes that need the model run on one worker per core (docs/testing.md). The training
+# runs in its own process group, stopped with the rest on Ctrl-C (a shell's background job ignores SIGINT).
 test: $(STAMP) $(WEB_BUILD) browser-deps nginx-deps
 	@mkdir -p var/log
 	@echo "make train > var/log/train.log (in the background)"
-	@$(MAKE) --no-print-directory train > var/log/train.log 2>&1 & training=$$!; status=0; \
+	@setsid $(MAKE) --no-print-directory train > var/log/train.log 2>&1 & training=$$!; status=0; \
+	trap 'kill -TERM -- -$$training 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory lint web-test validate || status=1; \
 	echo "$(VENV)/bin/pytest -q -n 1 tests -m \"$(NO_MODEL_LANES)\""; \
 	$(VENV)/bin/pytest -q -n 1 tests -m "$(NO_MODEL_LANES)" || status=1; \
