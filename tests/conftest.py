@@ -25,9 +25,9 @@ MODEL_FILES = {
 TESTS_DIR = Path(__file__).resolve().parent
 # `make test` runs on several workers (pytest-xdist): a file is one unit of work, all of tests/e2e but the
 # studio's training one unit (one started system per worker that runs it), and these run first, longest
-# first (measured on a fresh clone, 2 cores, 2026-12-05: the studio's train-publish-rollback 600-700 s and
-# the refused bad edit about 420 s while they share the cores, the rest of e2e about 250 s), so the short
-# files fill the other worker meanwhile (docs/testing.md, "Where make test's time goes")
+# first (measured on a fresh clone, 2 cores, 2026-12-06, in `make test`'s second pytest run: the studio's
+# train-publish-rollback about 370 s, the refused bad edit about 285 s, the rest of e2e about 250 s), so the
+# shorter files fill the other worker meanwhile (docs/testing.md, "Where make test's time goes")
 E2E_DIR = "tests/e2e/"
 LONGEST_FIRST = ("tests/e2e/test_studio.py", "tests/studio/test_training.py", "tests/e2e")
 
