@@ -24,12 +24,23 @@ MODEL_FILES = {
 }
 TESTS_DIR = Path(__file__).resolve().parent
 # `make test` runs on several workers (pytest-xdist): a file is one unit of work, all of tests/e2e but the
-# studio's training one unit (one started system per worker that runs it), and these run first, longest
-# first (measured on a fresh clone, 2 cores, 2026-12-06, in `make test`'s second pytest run: the studio's
-# train-publish-rollback about 370 s, the refused bad edit about 285 s, the rest of e2e about 250 s), so the
-# shorter files fill the other worker meanwhile (docs/testing.md, "Where make test's time goes")
+# studio's training one unit (one started system per worker that runs it). The units are shared out by a plan
+# made up front from their seconds (testkit/work_plan.py): measured on a fresh clone, 2 cores, 2026-12-06, in
+# `make test`'s second pytest run; any other unit counts a tenth of a second a test (docs/testing.md,
+# "Where make test's time goes")
 E2E_DIR = "tests/e2e/"
-LONGEST_FIRST = ("tests/e2e/test_studio.py", "tests/studio/test_training.py", "tests/e2e")
+UNIT_SECONDS = {
+    "tests/e2e/test_studio.py": 380,
+    "tests/studio/test_training.py": 250,
+    "tests/e2e": 135,
+    "tests/bot/test_bounded_history.py": 52,
+    "tests/test_stories.py": 33,
+    "tests/nlu/test_selective_answering.py": 26,
+    "tests/bot/test_inference.py": 24,
+    "tests/bot/test_ted_cache.py": 22,
+}
+SECONDS_A_TEST = 0.1
+OWN_UNITS = ("tests/e2e/test_studio.py",)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -49,27 +60,38 @@ def pytest_collection_modifyitems(config, items):
 def work_unit(nodeid: str) -> str:
     """The unit of work of a test for the workers: its file, or "tests/e2e" for the shared system."""
     path = nodeid.split("::", 1)[0]
-    if path.startswith(E2E_DIR) and path not in LONGEST_FIRST:
+    if path.startswith(E2E_DIR) and path not in OWN_UNITS:
         return E2E_DIR.rstrip("/")
     return path
 
 
+def unit_seconds(unit: str, tests: int) -> float:
+    """The estimated seconds of a unit of work."""
+    return UNIT_SECONDS.get(unit, SECONDS_A_TEST * tests)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """pytest-xdist's scheduling by scope, with our units and the longest first."""
+    """pytest-xdist's scheduling by scope, with our units, shared out by a plan."""
     from xdist.scheduler import LoadScopeScheduling
 
-    class LongestFirst(LoadScopeScheduling):
+    from testkit.work_plan import next_unit, plan_work
+
+    class Planned(LoadScopeScheduling):
+        plans = None
+
         def _split_scope(self, nodeid: str) -> str:
             return work_unit(nodeid)
 
         def _assign_work_unit(self, node) -> None:
-            for scope in reversed(LONGEST_FIRST):
-                if scope in self.workqueue:
-                    self.workqueue.move_to_end(scope, last=False)
+            waiting = {unit: unit_seconds(unit, len(tests)) for unit, tests in self.workqueue.items()}
+            if self.plans is None:
+                self.plans = dict(zip(self.nodes, plan_work(waiting, len(self.nodes))))
+            unit = next_unit(self.plans.get(node, []), waiting)
+            self.workqueue.move_to_end(unit, last=False)
             super()._assign_work_unit(node)
 
-    return LongestFirst(config, log)
+    return Planned(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)
