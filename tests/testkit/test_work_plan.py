@@ -4,36 +4,23 @@ import pytest
 
 from testkit.work_plan import next_unit, plan_work
 
-# make test's second pytest run, 2026-12-06 (tests/conftest.py)
-MEASURED = {
-    "tests/e2e/test_studio.py": 380,
-    "tests/studio/test_training.py": 250,
-    "tests/e2e": 135,
-    "tests/bot/test_bounded_history.py": 52,
-    "tests/test_stories.py": 33,
-    "tests/nlu/test_selective_answering.py": 26,
-    "tests/bot/test_inference.py": 24,
-    "tests/bot/test_ted_cache.py": 22,
-    "tests/nlu/test_heldout.py": 0.5,
+# two long units and a few short ones, in the order pytest collected them
+SECONDS = {
+    "e2e": 130,
+    "short-1": 50,
+    "training": 250,
+    "short-2": 30,
+    "studio": 380,
+    "short-3": 25,
+    "tiny": 0.5,
 }
 
 
 def test_the_two_long_units_go_to_different_workers_and_the_loads_even_out():
-    first, second = plan_work(MEASURED, 2)
-    assert first == [
-        "tests/e2e/test_studio.py",
-        "tests/bot/test_bounded_history.py",
-        "tests/bot/test_inference.py",
-        "tests/nlu/test_heldout.py",
-    ]
-    assert second == [
-        "tests/studio/test_training.py",
-        "tests/e2e",
-        "tests/test_stories.py",
-        "tests/nlu/test_selective_answering.py",
-        "tests/bot/test_ted_cache.py",
-    ]
-    assert sum(MEASURED[u] for u in first) == 456.5 and sum(MEASURED[u] for u in second) == 466
+    first, second = plan_work(SECONDS, 2)
+    assert first == ["studio", "short-1", "tiny"]
+    assert second == ["training", "e2e", "short-2", "short-3"]
+    assert sum(SECONDS[u] for u in first) == 430.5 and sum(SECONDS[u] for u in second) == 435
 
 
 def test_one_worker_runs_everything_longest_first_and_ties_keep_their_order():
