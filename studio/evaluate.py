@@ -13,8 +13,8 @@ file's directory (evaluation/sets.py: the held-out set and the other answerable 
 unanswerable messages, the requests for a person) at the AnswerGuard thresholds of `--config` (default: the
 config.yml next to that directory). Every text is parsed once, by one model load. Writes:
 
-    {"model", "heldout", "heldout_sha256", "sets_sha256" (every evaluation/*.yml), "accuracy" (0..1),
-     "n", "correct",
+    {"model", "model_sha256", "heldout", "heldout_sha256", "sets_sha256" (every evaluation/*.yml),
+     "accuracy" (0..1), "n", "correct",
      "per_topic": [{"topic", "accuracy", "n"}] (by label),
      "confusions": [{"expected", "predicted", "count"}] (most frequent first),
      "errors": [{"text", "expected", "predicted"}],
@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bot.nlu.selective import LabelVocabulary, Thresholds
+from common.file_digest import file_sha256
 from common.text import Normalizer
 from evaluation.heldout import load_heldout, parse_all, predicted_labels
 from evaluation.selective import (
@@ -57,15 +59,6 @@ from evaluation.sets import HUMAN_REQUEST, UNANSWERABLE, Item, all_items
 Pair = Tuple[str, str]
 # every split scored together (the gate and the report); the per-split groups are kept beside
 ALL_SPLITS = "all"
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file (the held-out set's identity in a cached evaluation)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def sets_sha256(directory: Path) -> str:
@@ -190,6 +183,7 @@ def evaluate_model(
     result["selective"] = selective_figures(records, thresholds)
     result.update(
         model=str(model),
+        model_sha256=file_sha256(model),
         heldout=str(heldout),
         heldout_sha256=file_sha256(heldout),
         sets_sha256=sets_sha256(sets_dir),
@@ -220,6 +214,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--config", type=Path, help="config.yml with the AnswerGuard thresholds")
     parser.add_argument("--data", type=Path, help="the training data (for a model without AnswerGuard)")
     args = parser.parse_args(argv)
+    from rasa.utils.log_utils import configure_structlog
+
+    # unconfigured, Rasa's structlog prints every parse (one line each, about 950 a run) at debug level
+    configure_structlog(logging.WARNING)
     for path in (args.model, args.heldout, args.extra, args.config):
         if path is not None and not path.is_file():
             print(f"studio.evaluate: no such file {path}", file=sys.stderr)

@@ -12,17 +12,18 @@ are `<id>.examples.json` ({label: [texts]}): the next job compares the content w
 find the examples added since.
 
 When the registry is empty the base model (`settings.base_model`, what `make train` builds) is
-registered as `base` (by path: it is not copied, `make train` may rebuild it); its evaluation is computed
-by the first training job, or on demand. At most `keep_models` models are kept: the oldest non-current
-ones are dropped (and their files deleted when they live in the models directory). Publish and rollback
-only change `current`; every write of registry.json is atomic (temporary file + rename) under a file lock.
+registered as `base` (by path: it is not copied, `make train` may rebuild it). Its evaluation is the one
+`make train` wrote beside it (`evaluation_beside`: `models/senmart.eval.json`) when that is of this
+very model file, else the first training job computes it. At most `keep_models` models are kept: the
+oldest non-current ones are dropped (and their files deleted when they live in the models directory).
+Publish and rollback only change `current`; every write of registry.json is atomic (temporary file +
+rename) under a file lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -32,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Text, Tuple
 
+from common.file_digest import file_sha256
 from studio.settings import StudioSettings
 
 BASE_MODEL_ID = "base"
@@ -78,6 +80,12 @@ def training_examples(content_dir: Path) -> Dict[Text, List[Text]]:
                 if match:
                     texts.append(" ".join(_ANNOTATION.sub(r"\1", match.group(1)).split()))
     return examples
+
+
+def evaluation_beside(model: Path) -> Path:
+    """Where `make train` writes the evaluation of the model it built: `<name>.eval.json` next to it."""
+    name = model.name[: -len(".tar.gz")] if model.name.endswith(".tar.gz") else model.stem
+    return model.with_name(f"{name}.eval.json")
 
 
 def write_examples_json(path: Path, examples: Dict[Text, List[Text]]) -> None:
@@ -157,6 +165,11 @@ class ModelRegistry:
         examples_file = self.examples_path(BASE_MODEL_ID)
         write_examples_json(examples_file, training_examples(self.settings.content_dir))
         entry["examples_file"] = str(examples_file)
+        evaluation = _evaluation_of(base, evaluation_beside(base))
+        if evaluation is not None:
+            eval_file = self.eval_path(BASE_MODEL_ID)
+            _atomic_write_json(eval_file, evaluation)
+            entry.update(accuracy=evaluation.get("accuracy"), eval_file=str(eval_file))
         data = {"current": BASE_MODEL_ID, "models": [entry]}
         _atomic_write_json(self.file, data)
         return data
@@ -294,6 +307,17 @@ class ModelRegistry:
                     path.unlink()
 
 
+def _evaluation_of(model: Path, path: Path) -> Optional[Dict[Text, Any]]:
+    """The evaluation in `path` if it is of this model file (same sha256), else None."""
+    try:
+        evaluation = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(evaluation, dict) or evaluation.get("model_sha256") != file_sha256(model):
+        return None
+    return evaluation
+
+
 def _find(data: Dict[Text, Any], model_id: Optional[Text]) -> Optional[Dict[Text, Any]]:
     for entry in data.get("models", []):
         if entry["id"] == model_id:
@@ -328,11 +352,7 @@ class ModelFileHasher:
             cached = self._cache.get(key)
         if cached:
             return cached
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        value = f'"{digest.hexdigest()[:32]}"'
+        value = f'"{file_sha256(path)[:32]}"'
         with self._lock:
             self._cache = {k: v for k, v in self._cache.items() if k[0] != key[0]}
             self._cache[key] = value

@@ -9,10 +9,12 @@ A job (POST /studio/api/train):
    or answers changed) are restored instead of retrained. Progress 0–85 is read from Rasa's log
    ("Starting to train component …", "Restored component … from cache", tqdm "Epochs: xx%").
 2. evaluating (85–99) — `python -m studio.evaluate` on the new model and on the live one (its
-   evaluation is cached in `<id>.eval.json` while the evaluation sets and the AnswerGuard thresholds of
-   config.yml are unchanged): held-out accuracy, per topic, confusion pairs, the new model's accuracy on
-   the examples added since the live model, and selective answering on the evaluation sets (wrong
-   answers to unanswerable messages, deflections, requests for a person handed off).
+   evaluation is cached in `<id>.eval.json` while the model file, the evaluation sets and the AnswerGuard
+   thresholds of config.yml are unchanged; `make train` writes the base model's; the job's
+   `live_evaluation` says "stored" or "computed"): held-out accuracy, per topic, confusion pairs, the
+   new model's accuracy on the examples added since the live model, and selective answering on the
+   evaluation sets (wrong answers to unanswerable messages, deflections, requests for a person handed
+   off).
 3. gate — refused when held-out accuracy drops by more than `settings.max_accuracy_drop` points, or
    when the share of unanswerable messages answered with a fact rises by more than
    `settings.max_wrong_answer_rise` points; otherwise published: registered as current (the model
@@ -290,19 +292,26 @@ def gate(
 
 
 def evaluation_is_current(
-    cached: Optional[Dict[Text, Any]], heldout_file: Path, sets_dir: Path, config_file: Path
+    cached: Optional[Dict[Text, Any]],
+    heldout_file: Path,
+    sets_dir: Path,
+    config_file: Path,
+    model_file: Path,
 ) -> bool:
-    """Whether a stored evaluation still holds: same evaluation sets, same AnswerGuard thresholds.
+    """Whether a stored evaluation still holds: of this model file, on the same evaluation sets, at the
+    same AnswerGuard thresholds.
 
-    An evaluation written before the selective figures existed (no `selective` block) is stale too.
+    An evaluation written before the selective figures or the model's sha256 existed is stale too.
     """
+    from common.file_digest import file_sha256
     from evaluation.selective import model_thresholds
-    from studio.evaluate import file_sha256, sets_sha256
+    from studio.evaluate import sets_sha256
 
     if not cached or not isinstance(cached.get("selective"), dict):
         return False
     return (
-        cached.get("heldout_sha256") == file_sha256(heldout_file)
+        cached.get("model_sha256") == file_sha256(model_file)
+        and cached.get("heldout_sha256") == file_sha256(heldout_file)
         and cached.get("sets_sha256") == sets_sha256(sets_dir)
         and cached["selective"].get("thresholds") == asdict(model_thresholds(config_file))
     )
@@ -384,6 +393,7 @@ class TrainingManager:
             "finished_at": None,
             "model_id": None,
             "finetune": False,
+            "live_evaluation": None,
             "seconds": {},
         }
         await self._save(state)
@@ -518,7 +528,7 @@ class TrainingManager:
             write_examples_file(extra, added)
         after_file = registry.eval_path(model_id)
         before, after = await asyncio.gather(
-            self._live_evaluation(live, work),
+            self._live_evaluation(live, work, state),
             self._evaluate(model_path, extra, after_file, work / "eval-new.log"),
         )
         state["seconds"]["evaluate"] = round(time.monotonic() - started, 1)
@@ -610,10 +620,10 @@ class TrainingManager:
         return rc
 
     async def _live_evaluation(
-        self, live: Optional[Dict[Text, Any]], work: Path
+        self, live: Optional[Dict[Text, Any]], work: Path, state: Dict[Text, Any]
     ) -> Optional[Dict[Text, Any]]:
-        """The live model's evaluation: cached while the evaluation sets and thresholds are unchanged,
-        else computed again."""
+        """The live model's evaluation: cached while the model file, the evaluation sets and the thresholds
+        are unchanged, else computed again."""
         if live is None:
             return None
         settings = self.settings
@@ -624,7 +634,9 @@ class TrainingManager:
             settings.heldout_file,
             settings.evaluation_dir,
             settings.config_file,
+            Path(live["path"]),
         )
+        state["live_evaluation"] = "stored" if current else "computed"
         if current:
             return cached
         out = self.registry.eval_path(live["id"])

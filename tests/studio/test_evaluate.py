@@ -10,6 +10,7 @@ import pytest
 
 import studio.evaluate as evaluate
 from bot.nlu.selective import LabelVocabulary, Signals, Thresholds
+from common.file_digest import file_sha256
 from evaluation.selective import Record
 from evaluation.sets import Item
 from studio.evaluate import selective_figures, sets_sha256
@@ -207,7 +208,8 @@ def test_the_output_has_the_selective_block_and_every_text_is_parsed_once(conten
     result = json.loads(out.read_text(encoding="utf-8"))
     assert (result["accuracy"], result["n"], result["correct"]) == (2 / 3, 3, 2)
     assert result["new_examples"] == {"n": 1, "accuracy": 1.0, "errors": []}
-    assert result["heldout_sha256"] == evaluate.file_sha256(heldout)
+    assert result["model_sha256"] == file_sha256(model)
+    assert result["heldout_sha256"] == file_sha256(heldout)
     assert result["sets_sha256"] == sets_sha256(content / "evaluation")
     selective = result["selective"]
     assert selective["thresholds"]["intent_confidence"] == 0.5 and selective["thresholds"]["coverage"] == 0.0

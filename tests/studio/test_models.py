@@ -17,7 +17,7 @@ from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from bot.services import Process, free_port, wait_until
 from bot.settings import PROJECT_ROOT
-from studio.models import BASE_MODEL_ID, ModelNotFound, ModelRegistry, etag_matches
+from studio.models import BASE_MODEL_ID, ModelNotFound, ModelRegistry, etag_matches, evaluation_beside
 from studio.settings import StudioSettings
 
 SERVICE_TOKEN = "models-service-token"
@@ -70,6 +70,34 @@ def test_empty_registry_starts_with_the_base_model(settings):
     assert examples["faq/shipping_fee"][0] == "phí ship bao nhiêu vậy"
     assert len(examples["faq/shipping_fee"]) == shipping.count("\n    - ")
     assert json.loads((settings.models_dir / "registry.json").read_text()) == data
+
+
+def test_the_evaluation_make_train_wrote_of_this_base_model_is_adopted(tmp_path):
+    base = fake_model(tmp_path / "base" / "senmart.tar.gz", b"base model bytes")
+    beside = evaluation_beside(base)
+    assert beside == tmp_path / "base" / "senmart.eval.json"
+    evaluation = {"accuracy": 0.93, "model_sha256": hashlib.sha256(b"base model bytes").hexdigest()}
+    beside.write_text(json.dumps(evaluation), encoding="utf-8")
+    registry = ModelRegistry(
+        StudioSettings(content_dir=PROJECT_ROOT, models_dir=tmp_path / "m", base_model=base)
+    )
+    entry = registry.read()["models"][0]
+    # a copy the registry owns (the file beside the model is `make train`'s)
+    assert (entry["accuracy"], entry["eval_file"]) == (0.93, str(registry.eval_path(BASE_MODEL_ID)))
+    assert registry.evaluation(BASE_MODEL_ID) == evaluation
+
+
+@pytest.mark.parametrize("written", ['{"accuracy": 0.93, "model_sha256": "%s"}', "{not json", "[1]"])
+def test_an_evaluation_of_another_model_file_or_unreadable_is_not_adopted(tmp_path, written):
+    base = fake_model(tmp_path / "base" / "senmart.tar.gz", b"rebuilt base model")
+    other = hashlib.sha256(b"the model it was written for").hexdigest()
+    evaluation_beside(base).write_text(written.replace("%s", other), encoding="utf-8")
+    registry = ModelRegistry(
+        StudioSettings(content_dir=PROJECT_ROOT, models_dir=tmp_path / "m", base_model=base)
+    )
+    entry = registry.read()["models"][0]
+    assert (entry["accuracy"], entry["eval_file"]) == (None, None)
+    assert registry.evaluation(BASE_MODEL_ID) is None
 
 
 def test_no_base_model_no_current(tmp_path):

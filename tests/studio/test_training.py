@@ -21,10 +21,11 @@ import requests
 from bot.nlu.selective import Thresholds
 from bot.services import Process, free_port, wait_until
 from bot.settings import PROJECT_ROOT
+from common.file_digest import file_sha256
 from evaluation.heldout import load_heldout
 from evaluation.selective import model_thresholds
-from studio.evaluate import file_sha256, sets_sha256
-from studio.models import BASE_MODEL_ID, ModelRegistry
+from studio.evaluate import sets_sha256
+from studio.models import BASE_MODEL_ID, ModelRegistry, evaluation_beside
 from studio.settings import StudioSettings, copy_content
 from studio.training import (
     ProgressParser,
@@ -189,18 +190,27 @@ def test_the_gate_passes_a_model_whose_wrong_answer_rate_stays():
     )
 
 
-def test_a_cached_evaluation_holds_while_the_sets_and_thresholds_do(tmp_path):
+def test_a_cached_evaluation_holds_while_the_model_sets_and_thresholds_do(tmp_path):
     content = copy_content(tmp_path / "content")
     settings = StudioSettings(content_dir=content)
     guard = "pipeline:\n  - name: bot.nlu.answer_guard.AnswerGuard\n    intent_confidence: {}\n"
     settings.config_file.write_text(guard.format(0.5), encoding="utf-8")
-    args = (settings.heldout_file, settings.evaluation_dir, settings.config_file)
+    model = tmp_path / "senmart.tar.gz"
+    model.write_bytes(b"the live model")
+    args = (settings.heldout_file, settings.evaluation_dir, settings.config_file, model)
     cached = fake_evaluation(0.9, 0.017)
     cached["selective"]["thresholds"] = asdict(Thresholds(intent_confidence=0.5))
+    cached["model_sha256"] = file_sha256(model)
     cached["heldout_sha256"] = file_sha256(settings.heldout_file)
     cached["sets_sha256"] = sets_sha256(settings.evaluation_dir)
     assert evaluation_is_current(cached, *args)
     assert not evaluation_is_current(None, *args)
+    # the model file rebuilt (`make train` after a data change), or an evaluation from before model_sha256
+    model.write_bytes(b"the live model, retrained")
+    assert not evaluation_is_current(cached, *args)
+    cached["model_sha256"] = file_sha256(model)
+    assert evaluation_is_current(cached, *args)
+    assert not evaluation_is_current({k: v for k, v in cached.items() if k != "model_sha256"}, *args)
     # an evaluation from before the selective figures
     assert not evaluation_is_current({k: v for k, v in cached.items() if k != "selective"}, *args)
     # other thresholds in config.yml
@@ -257,6 +267,7 @@ class StandInJobs(TrainingManager):
         self.evaluated.append(kind)
         evaluation = {
             **self.evaluations[kind],
+            "model_sha256": file_sha256(model),
             "heldout_sha256": file_sha256(self.settings.heldout_file),
             "sets_sha256": sets_sha256(self.settings.evaluation_dir),
         }
@@ -301,6 +312,7 @@ async def test_a_job_refuses_more_wrong_answers_and_reevaluates_an_old_live_eval
 
     state = await jobs.run_job()
     assert sorted(jobs.evaluated) == ["live", "new"]  # the old cache was not trusted
+    assert state["live_evaluation"] == "computed"
     assert state["state"] == "refused", state
     result = state["result"]
     assert result["published"] is False and result["model_id"] is None
@@ -319,7 +331,7 @@ async def test_a_job_refuses_more_wrong_answers_and_reevaluates_an_old_live_eval
     jobs.evaluated.clear()
     jobs.evaluations["new"] = fake_evaluation(0.9, 0.017)
     state = await jobs.run_job()
-    assert jobs.evaluated == ["new"]
+    assert jobs.evaluated == ["new"] and state["live_evaluation"] == "stored"
     assert state["state"] == "published", state
     assert state["result"]["wrong_answer_rise_points"] == 0.0
     assert registry.read()["current"] == state["model_id"]
@@ -407,7 +419,7 @@ def test_a_bad_edit_is_refused_and_the_live_model_stays(redis_server, bad_conten
         process.stop()
     print(
         f"\njob {state['state']} in {seconds:.0f}s: {state.get('seconds')}, "
-        f"restored {state.get('restored_from_cache')}, "
+        f"live evaluation {state.get('live_evaluation')}, restored {state.get('restored_from_cache')}, "
         f"drop {(state.get('result') or {}).get('drop_points')} points"
     )
     assert state["state"] == "refused", json.dumps(state, ensure_ascii=False)[:3000]
@@ -439,6 +451,13 @@ def test_a_bad_edit_is_refused_and_the_live_model_stays(redis_server, bad_conten
     # the moved examples are "new" (label changed) and the new model learned them
     assert result["new_examples"]["n"] == len(moved)
     assert result["new_examples"]["accuracy"] >= 0.9
+
+    # the live model's evaluation: the one `make train` wrote beside it, when it is of this model file
+    beside = evaluation_beside(BASE_MODEL)
+    made_by_make_train = beside.is_file() and json.loads(beside.read_text(encoding="utf-8")).get(
+        "model_sha256"
+    ) == file_sha256(BASE_MODEL)
+    assert state["live_evaluation"] == ("stored" if made_by_make_train else "computed")
 
     # nothing published: same current, no new model kept, the live model's evaluation cached
     data = registry.read()
