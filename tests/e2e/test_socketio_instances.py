@@ -7,18 +7,15 @@ import uuid
 import pytest
 import requests
 
-from bot.services import free_port
 from testkit.socket_client import customer_client, start_session
 
 
 @pytest.fixture(scope="module")
-def second_rasa(system):
-    """A second Rasa server on the same Redis, as a second machine would run it."""
-    port = free_port()
-    process = system.start_rasa(port=port, name="rasa-b")
-    yield f"http://127.0.0.1:{port}"
-    process.stop()
-    system.processes.remove(process)
+def instances(system):
+    """The URLs of two Rasa processes of the system (each its own socket.io server, sharing only Redis, as
+    two machines would), addressed directly rather than through nginx's sticky routing."""
+    first, second = system.rasa_backends[:2]
+    return f"http://127.0.0.1:{first.port}", f"http://127.0.0.1:{second.port}"
 
 
 def connect(base_url):
@@ -54,13 +51,14 @@ def relay(base_url, token, session, text, agent="lan"):
     assert response.status_code == 200, response.text
 
 
-def test_agent_reply_relayed_through_another_instance_reaches_the_socket(system, second_rasa):
-    client, session, inbox = connect(system.rasa_url)
+def test_agent_reply_relayed_through_another_instance_reaches_the_socket(system, instances):
+    first, second = instances
+    client, session, inbox = connect(first)
     try:
         client.emit("user_uttered", {"message": "phí ship bao nhiêu vậy", "session_id": session})
         assert "25.000đ" in next_text(inbox)["text"]
         for i in range(3):
-            relay(second_rasa, system.rasa_auth_token, session, f"Nhân viên trả lời lần {i + 1}")
+            relay(second, system.rasa_auth_token, session, f"Nhân viên trả lời lần {i + 1}")
             message = next_text(inbox)
             assert message["text"] == f"Nhân viên trả lời lần {i + 1}"
             assert message["custom"]["agent"]["name"] == "lan"
@@ -69,16 +67,17 @@ def test_agent_reply_relayed_through_another_instance_reaches_the_socket(system,
         client.disconnect()
 
 
-def test_customers_on_both_instances_get_their_own_replies_only(system, second_rasa):
-    on_a, session_a, inbox_a = connect(system.rasa_url)
-    on_b, session_b, inbox_b = connect(second_rasa)
+def test_customers_on_both_instances_get_their_own_replies_only(system, instances):
+    first, second = instances
+    on_a, session_a, inbox_a = connect(first)
+    on_b, session_b, inbox_b = connect(second)
     try:
         # a first message makes socketio the conversation's latest channel (what output_channel=latest uses)
         for client, session, inbox in ((on_a, session_a, inbox_a), (on_b, session_b, inbox_b)):
             client.emit("user_uttered", {"message": "chào shop", "session_id": session})
             next_text(inbox)
-        relay(system.rasa_url, system.rasa_auth_token, session_b, "Gửi khách ở máy B qua máy A")
-        relay(second_rasa, system.rasa_auth_token, session_a, "Gửi khách ở máy A qua máy B")
+        relay(first, system.rasa_auth_token, session_b, "Gửi khách ở máy B qua máy A")
+        relay(second, system.rasa_auth_token, session_a, "Gửi khách ở máy A qua máy B")
         assert next_text(inbox_b)["text"] == "Gửi khách ở máy B qua máy A"
         assert next_text(inbox_a)["text"] == "Gửi khách ở máy A qua máy B"
         assert inbox_a.empty() and inbox_b.empty()
