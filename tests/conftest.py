@@ -23,21 +23,21 @@ MODEL_FILES = {
     "test_stories.py",
 }
 TESTS_DIR = Path(__file__).resolve().parent
-# `make test` runs on several workers (pytest-xdist): a file is one unit of work, all of tests/e2e but the
-# studio's training one unit (one started system per worker that runs it). The units are shared out by a plan
-# made up front from their seconds (testkit/work_plan.py): measured on a fresh clone, 2 cores, 2026-12-06, in
-# `make test`'s second pytest run; any other unit counts a tenth of a second a test (docs/testing.md,
-# "Where make test's time goes")
-E2E_DIR = "tests/e2e/"
+# `make test` runs on several workers (pytest-xdist): a file is one unit of work, but all of tests/e2e except
+# the studio's training is one (the started system), and so is tests/nlu (the model loaded once by
+# evaluation.heldout.parse_all). The units are shared out by a plan made up front from their seconds
+# (testkit/work_plan.py): measured on a fresh clone, 2 cores, 2026-12-06, in `make test`'s second pytest
+# run; any other unit counts a tenth of a second a test (docs/testing.md, "Where make test's time goes")
+SHARED_DIRS = ("tests/e2e/", "tests/nlu/")
 UNIT_SECONDS = {
-    "tests/e2e/test_studio.py": 380,
+    "tests/e2e/test_studio.py": 350,
     "tests/studio/test_training.py": 250,
-    "tests/e2e": 135,
-    "tests/bot/test_bounded_history.py": 52,
-    "tests/test_stories.py": 33,
-    "tests/nlu/test_selective_answering.py": 26,
-    "tests/bot/test_inference.py": 24,
-    "tests/bot/test_ted_cache.py": 22,
+    "tests/e2e": 165,
+    "tests/bot/test_bounded_history.py": 36,
+    "tests/nlu": 30,
+    "tests/test_stories.py": 24,
+    "tests/bot/test_ted_cache.py": 20,
+    "tests/bot/test_inference.py": 18,
 }
 SECONDS_A_TEST = 0.1
 OWN_UNITS = ("tests/e2e/test_studio.py",)
@@ -58,10 +58,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 def work_unit(nodeid: str) -> str:
-    """The unit of work of a test for the workers: its file, or "tests/e2e" for the shared system."""
+    """The unit of work of a test for the workers: its file, or its directory for the directories whose
+    files share something expensive (tests/e2e: the started system; tests/nlu: the loaded model)."""
     path = nodeid.split("::", 1)[0]
-    if path.startswith(E2E_DIR) and path not in OWN_UNITS:
-        return E2E_DIR.rstrip("/")
+    for directory in SHARED_DIRS:
+        if path.startswith(directory) and path not in OWN_UNITS:
+            return directory.rstrip("/")
     return path
 
 
