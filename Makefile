@@ -85,7 +85,7 @@ $(MODEL): $(STAMP) $(TRAIN_INPUTS)
 	@# the first training's gate compares with it instead of evaluating the live model (studio/models.py)
 	$(PY) -m studio.evaluate $(MODEL) evaluation/heldout.yml --out $(MODEL_EVAL) > var/log/model-evaluation.log 2>&1 \
 		|| { tail -n 20 var/log/model-evaluation.log; exit 1; }
-	@tail -n 1 var/log/model-evaluation.log
+	@grep -o 'accuracy .*' var/log/model-evaluation.log | tail -n 1
 	@touch $@
 
 run: $(MODEL) $(WEB_BUILD) nginx-deps
@@ -128,8 +128,8 @@ test: $(STAMP) $(WEB_BUILD) browser-deps nginx-deps
 	@setsid $(MAKE) --no-print-directory train > var/log/train.log 2>&1 & training=$$!; status=0; \
 	trap 'kill -TERM -- -$$training 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(MAKE) --no-print-directory lint web-test validate || status=1; \
-	echo "$(VENV)/bin/pytest -q -n 1 tests -m \"$(NO_MODEL_LANES)\""; \
-	$(VENV)/bin/pytest -q -n 1 tests -m "$(NO_MODEL_LANES)" || status=1; \
+	echo "$(VENV)/bin/pytest -q -n $(TEST_WORKERS) tests -m \"$(NO_MODEL_LANES)\""; \
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) tests -m "$(NO_MODEL_LANES)" || status=1; \
 	if ! wait $$training; then tail -n 40 var/log/train.log; echo "ERROR: make train failed (var/log/train.log)"; exit 1; fi; \
 	echo "$(VENV)/bin/pytest -q -n $(TEST_WORKERS) tests -m \"not ($(NO_MODEL_LANES))\""; \
 	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) tests -m "not ($(NO_MODEL_LANES))" || status=1; \
