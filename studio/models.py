@@ -165,7 +165,7 @@ class ModelRegistry:
         examples_file = self.examples_path(BASE_MODEL_ID)
         write_examples_json(examples_file, training_examples(self.settings.content_dir))
         entry["examples_file"] = str(examples_file)
-        evaluation = _evaluation_of(base, evaluation_beside(base))
+        evaluation = evaluation_of(base, evaluation_beside(base))
         if evaluation is not None:
             eval_file = self.eval_path(BASE_MODEL_ID)
             _atomic_write_json(eval_file, evaluation)
@@ -307,7 +307,7 @@ class ModelRegistry:
                     path.unlink()
 
 
-def _evaluation_of(model: Path, path: Path) -> Optional[Dict[Text, Any]]:
+def evaluation_of(model: Path, path: Path) -> Optional[Dict[Text, Any]]:
     """The evaluation in `path` if it is of this model file (same sha256), else None."""
     try:
         evaluation = json.loads(path.read_text(encoding="utf-8"))

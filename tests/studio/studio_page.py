@@ -7,9 +7,7 @@ import zlib
 from pathlib import Path
 from typing import Any, Dict, List
 
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser import wait
 from tests.staff_pages import make_account, sign_in
@@ -59,7 +57,7 @@ def open_topic(browser, name: str) -> None:
             rows[0].click()  # the list may be redrawn meanwhile: a stale row is clicked again
         return bool(rows)
 
-    WebDriverWait(browser, 10, 0.1, ignored_exceptions=[StaleElementReferenceException]).until(click_row)
+    wait(browser).until(click_row)
     wait(browser).until(lambda b: by_id(b, "topic-form").get_attribute("data-loads") != loads)
     assert text_of(browser, "topic-title") == name
 

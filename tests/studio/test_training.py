@@ -25,7 +25,7 @@ from common.file_digest import file_sha256
 from evaluation.heldout import load_heldout
 from evaluation.selective import model_thresholds
 from studio.evaluate import sets_sha256
-from studio.models import BASE_MODEL_ID, ModelRegistry, evaluation_beside
+from studio.models import BASE_MODEL_ID, ModelRegistry, evaluation_beside, evaluation_of
 from studio.settings import StudioSettings, copy_content
 from studio.training import (
     ProgressParser,
@@ -453,10 +453,7 @@ def test_a_bad_edit_is_refused_and_the_live_model_stays(redis_server, bad_conten
     assert result["new_examples"]["accuracy"] >= 0.9
 
     # the live model's evaluation: the one `make train` wrote beside it, when it is of this model file
-    beside = evaluation_beside(BASE_MODEL)
-    made_by_make_train = beside.is_file() and json.loads(beside.read_text(encoding="utf-8")).get(
-        "model_sha256"
-    ) == file_sha256(BASE_MODEL)
+    made_by_make_train = evaluation_of(BASE_MODEL, evaluation_beside(BASE_MODEL)) is not None
     assert state["live_evaluation"] == ("stored" if made_by_make_train else "computed")
 
     # nothing published: same current, no new model kept, the live model's evaluation cached
